@@ -1,0 +1,210 @@
+/*
+ * imap.h - an IMAP session on our own protocol layer (RFC 3501 plus
+ * LITERAL+, UIDPLUS, MULTIAPPEND, NAMESPACE, SPECIAL-USE, LIST-STATUS,
+ * CONDSTORE where offered).
+ *
+ * One struct imap is one logged-in connection, used by one thread at a time.
+ * Commands carry our own tags ("ms1", "ms2", ...); several may be in flight
+ * and their completions are matched by tag, in whatever order they come.
+ *
+ * Reading never changes the source: folders are opened with EXAMINE and
+ * bodies fetched with BODY.PEEK; nothing here sends STORE, EXPUNGE or SELECT.
+ *
+ * Errors: every call returns enum ms_status; imap_errmsg() says what happened
+ * in plain words (including the server's own text for NO/BAD), and
+ * imap_last_code() gives the response code of the last failed command
+ * ("TRYCREATE", "OVERQUOTA", "TOOBIG", ...).  After a status for which
+ * ms_status_is_fatal_conn() is true the session is dead: imap_close() it and
+ * connect again.
+ */
+#ifndef MS_IMAP_H
+#define MS_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "parse.h"
+#include "server.h"
+#include "status.h"
+
+struct imap;
+
+/* ---- session ---- */
+
+/* Connect, log in, ask CAPABILITY again.  On failure *out is NULL and err says why. */
+enum ms_status imap_connect(const struct ms_server *srv, struct imap **out, char *err,
+			    size_t errlen);
+/* LOGOUT (2 s deadline, skipped on a dead connection), then free.  NULL is fine. */
+void imap_close(struct imap *im);
+
+const char *imap_errmsg(const struct imap *im);
+const char *imap_last_code(const struct imap *im);
+const char *imap_greeting(const struct imap *im);
+const char *imap_caps(const struct imap *im);            /* space-separated, as sent */
+int imap_has_cap(const struct imap *im, const char *cap); /* case-insensitive */
+/* Value of "NAME=value" capabilities (APPENDLIMIT=35651584); 0 if absent. */
+uint64_t imap_cap_value(const struct imap *im, const char *name);
+void imap_set_timeout(struct imap *im, int ms);
+int imap_get_timeout(const struct imap *im);
+/* 1 while the connection can still be used. */
+int imap_alive(const struct imap *im);
+
+enum ms_status imap_capability(struct imap *im);
+enum ms_status imap_noop(struct imap *im);
+
+/* ---- namespaces and folders ---- */
+
+struct imap_ns_entry {
+	char *prefix; /* as on the wire (modified UTF-7) */
+	char sep;     /* 0 when the server has no hierarchy */
+};
+
+enum ns_kind { NS_PERSONAL = 0, NS_OTHER = 1, NS_SHARED = 2 };
+
+struct imap_namespaces {
+	struct imap_ns_entry *ns[3]; /* indexed by enum ns_kind */
+	size_t count[3];
+};
+
+/* Without the NAMESPACE capability: one personal namespace "" with LIST's separator. */
+enum ms_status imap_namespace(struct imap *im, struct imap_namespaces *ns);
+void imap_namespaces_free(struct imap_namespaces *ns);
+
+/* LIST attributes we act on */
+#define LIST_NOSELECT      0x01u
+#define LIST_NONEXISTENT   0x02u
+#define LIST_NOINFERIORS   0x04u
+#define LIST_HASCHILDREN   0x08u
+#define LIST_HASNOCHILDREN 0x10u
+
+/* special-use attributes (RFC 6154) */
+#define SU_ALL     0x01u
+#define SU_ARCHIVE 0x02u
+#define SU_DRAFTS  0x04u
+#define SU_FLAGGED 0x08u
+#define SU_JUNK    0x10u
+#define SU_SENT    0x20u
+#define SU_TRASH   0x40u
+
+struct imap_folder {
+	char *raw;           /* the server's name, modified UTF-7, as sent back in commands */
+	char *name;          /* UTF-8 for people; path components joined with '/' */
+	char sep;            /* hierarchy separator, 0 if none */
+	unsigned attrs;      /* LIST_* */
+	unsigned special_use;/* SU_* */
+	enum ns_kind ns;
+	int has_status;      /* the STATUS fields below are valid */
+	uint32_t messages, uidnext, uidvalidity, unseen;
+	int has_size;
+	uint64_t size;       /* STATUS SIZE (RFC 8438), when offered */
+};
+
+/*
+ * Every folder, one LIST (with SPECIAL-USE and, where offered, STATUS in the
+ * same round trip; with_status without LIST-STATUS costs one STATUS per folder,
+ * pipelined).  Sorted by name.  ns, when not NULL, classifies each folder.
+ */
+enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int with_status,
+			 struct imap_folder **out, size_t *count);
+void imap_folders_free(struct imap_folder *f, size_t count);
+unsigned imap_special_use_from_attr(const char *attr); /* "\Sent" -> SU_SENT, else 0 */
+const char *imap_special_use_name(unsigned one_su);    /* SU_SENT -> "\Sent" */
+
+/* ---- one folder ---- */
+
+struct imap_mailbox {
+	uint32_t exists, uidvalidity, uidnext;
+	uint64_t highestmodseq; /* 0 without CONDSTORE */
+	int read_only;
+};
+
+/* EXAMINE (read-only). MS_ERR_NOTFOUND when the folder does not exist. */
+enum ms_status imap_examine(struct imap *im, const char *raw, struct imap_mailbox *mb);
+/* SELECT: only for destinations, never for a source folder. */
+enum ms_status imap_select(struct imap *im, const char *raw, struct imap_mailbox *mb);
+
+struct imap_msg {
+	uint32_t seq, uid;
+	char *flags;         /* IMAP form, space-separated, keywords included, \Recent dropped */
+	long long internaldate; /* UTC seconds */
+	int tzoff;           /* minutes east of UTC the date was given in */
+	uint64_t size;       /* RFC822.SIZE as the server says (may be wrong!) */
+	char *message_id;    /* NULL when absent or not asked for */
+	uint64_t modseq;     /* 0 without CONDSTORE */
+};
+
+/*
+ * Metadata of the messages in `uidset` (e.g. "1:*") of the examined folder
+ * in ONE command: UID FLAGS INTERNALDATE RFC822.SIZE (+ Message-ID header,
+ * + MODSEQ where offered).  cb gets each message; its strings are valid only
+ * during the call.  A non-zero status from cb stops the run and is returned
+ * after the command completes.
+ */
+enum ms_status imap_fetch_meta(struct imap *im, const char *uidset, int want_msgid,
+			       enum ms_status (*cb)(void *ctx, const struct imap_msg *m),
+			       void *ctx);
+
+/*
+ * Stream bodies with BODY.PEEK[] to the sink.  imap_fetch_body fetches one
+ * message, whole (len == 0) or the byte range <off.len>; MS_ERR_NOTFOUND
+ * when the server sent nothing for that UID (expunged).  imap_fetch_bodies
+ * fetches a UID set in one command.
+ */
+enum ms_status imap_fetch_body(struct imap *im, uint32_t uid, uint64_t off, uint64_t len,
+			       const struct body_sink *sink);
+enum ms_status imap_fetch_bodies(struct imap *im, const char *uidset, const struct body_sink *sink);
+
+/* ---- writing (destinations only) ---- */
+
+/* CREATE; an existing folder is not an error. */
+enum ms_status imap_create(struct imap *im, const char *raw);
+
+/* A message to upload; the bytes come from read() in pieces, size known up front. */
+struct imap_upload {
+	const char *flags;      /* IMAP form, may be "" or NULL; \Recent is dropped */
+	long long internaldate; /* 0: let the server choose */
+	int tzoff;
+	uint64_t size;
+	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
+	void *ctx;
+};
+
+/* Result of one APPEND. */
+struct imap_appended {
+	enum ms_status status;
+	uint32_t uidvalidity, uid; /* APPENDUID (UIDPLUS), 0 if not given */
+	char code[64];             /* response code of a refusal: TOOBIG, OVERQUOTA, TRYCREATE ... */
+	char text[256];            /* the server's words */
+};
+
+/*
+ * Pipelined APPEND: imap_append_send() queues one message (with LITERAL+
+ * it does not wait; without it, it waits for the server's "+" only) and
+ * returns a tag number.  imap_append_wait() collects that command's result.
+ * imap_pending() counts commands still in flight.  Results of other tags
+ * that arrive meanwhile are kept until asked for.
+ */
+enum ms_status imap_append_send(struct imap *im, const char *raw_mailbox,
+				const struct imap_upload *up, unsigned *tag);
+enum ms_status imap_append_wait(struct imap *im, unsigned tag, struct imap_appended *res);
+size_t imap_pending(const struct imap *im);
+
+/*
+ * MULTIAPPEND (RFC 3502, needs LITERAL+ here): n messages in one atomic
+ * command.  res[i] for each; if the server refuses the batch every entry
+ * carries the refusal and nothing was stored.
+ */
+enum ms_status imap_multiappend(struct imap *im, const char *raw_mailbox,
+				const struct imap_upload *up, size_t n, struct imap_appended *res);
+
+/* Convenience: one APPEND, waited for. */
+enum ms_status imap_append(struct imap *im, const char *raw_mailbox, const struct imap_upload *up,
+			   struct imap_appended *res);
+
+/* Quote s as an IMAP quoted string into b; MS_ERR_USAGE if s holds CR, LF or NUL. */
+struct buf;
+enum ms_status imap_quote(struct buf *b, const char *s);
+
+/* Drop \Recent, collapse spaces: the flags to re-send on APPEND.  Caller frees. */
+char *imap_flags_for_append(const char *flags);
+
+#endif

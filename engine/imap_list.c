@@ -1,0 +1,353 @@
+/*
+ * imap_list.c - NAMESPACE, LIST (with SPECIAL-USE and LIST-STATUS) and
+ * STATUS: everything needed to know which folders an account has and how
+ * big they are, in as few round trips as the server allows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "imap_int.h"
+#include "utf7.h"
+
+static const struct {
+	const char *attr;
+	unsigned bit;
+} special_uses[] = {
+	{ "\\All", SU_ALL },     { "\\Archive", SU_ARCHIVE }, { "\\Drafts", SU_DRAFTS },
+	{ "\\Flagged", SU_FLAGGED }, { "\\Junk", SU_JUNK }, { "\\Sent", SU_SENT },
+	{ "\\Trash", SU_TRASH },
+};
+
+unsigned imap_special_use_from_attr(const char *attr)
+{
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
+		if (!strcasecmp(attr, special_uses[i].attr))
+			return special_uses[i].bit;
+	return 0;
+}
+
+const char *imap_special_use_name(unsigned one_su)
+{
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
+		if (special_uses[i].bit == one_su)
+			return special_uses[i].attr;
+	return NULL;
+}
+
+/* ---- NAMESPACE ---- */
+
+static enum ms_status ns_group(const struct imap_item *grp, struct imap_ns_entry **out, size_t *n)
+{
+	const struct imap_item *e;
+	size_t count = item_count(grp && grp->type == ITEM_LIST ? grp->child : NULL), i = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!count)
+		return MS_OK;
+	*out = calloc(count, sizeof(**out));
+	if (!*out)
+		return MS_ERR_NOMEM;
+	for (e = grp->child; e; e = e->next) {
+		const char *prefix, *sep;
+		if (e->type != ITEM_LIST || !(prefix = item_str(e->child)))
+			continue;
+		sep = item_str(e->child->next);
+		(*out)[i].prefix = strdup(prefix);
+		if (!(*out)[i].prefix)
+			return MS_ERR_NOMEM;
+		(*out)[i++].sep = sep && sep[0] ? sep[0] : 0;
+	}
+	*n = i;
+	return MS_OK;
+}
+
+static enum ms_status on_namespace(void *ctx, const struct imap_resp *r)
+{
+	struct imap_namespaces *ns = ctx;
+	const struct imap_item *it = r->items;
+	enum ms_status st = MS_OK;
+
+	if (strcmp(r->name, "NAMESPACE"))
+		return MS_OK;
+	for (int k = 0; k < 3 && it && !st; k++, it = it->next)
+		st = ns_group(it, &ns->ns[k], &ns->count[k]);
+	return st;
+}
+
+struct sep_probe {
+	char sep;
+};
+
+static enum ms_status on_list_sep(void *ctx, const struct imap_resp *r)
+{
+	struct sep_probe *p = ctx;
+	const char *s;
+
+	if (!strcmp(r->name, "LIST") && r->items && (s = item_str(r->items->next)))
+		p->sep = s[0];
+	return MS_OK;
+}
+
+enum ms_status imap_namespace(struct imap *im, struct imap_namespaces *ns)
+{
+	struct sep_probe probe = { 0 };
+	enum ms_status st;
+
+	memset(ns, 0, sizeof(*ns));
+	if (imap_has_cap(im, "NAMESPACE"))
+		return imap_simple(im, on_namespace, ns, "NAMESPACE");
+	st = imap_simple(im, on_list_sep, &probe, "LIST \"\" \"\"");
+	if (st)
+		return st;
+	ns->ns[NS_PERSONAL] = calloc(1, sizeof(struct imap_ns_entry));
+	if (!ns->ns[NS_PERSONAL] || !(ns->ns[NS_PERSONAL]->prefix = strdup("")))
+		return MS_ERR_NOMEM;
+	ns->ns[NS_PERSONAL]->sep = probe.sep;
+	ns->count[NS_PERSONAL] = 1;
+	return MS_OK;
+}
+
+void imap_namespaces_free(struct imap_namespaces *ns)
+{
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < ns->count[k]; i++)
+			free(ns->ns[k][i].prefix);
+		free(ns->ns[k]);
+	}
+	memset(ns, 0, sizeof(*ns));
+}
+
+/* ---- LIST ---- */
+
+struct folder_list {
+	struct imap_folder *f;
+	size_t n, cap;
+	enum ms_status st;
+};
+
+static unsigned list_attr_bit(const char *a)
+{
+	if (!strcasecmp(a, "\\Noselect"))
+		return LIST_NOSELECT;
+	if (!strcasecmp(a, "\\NonExistent"))
+		return LIST_NONEXISTENT | LIST_NOSELECT;
+	if (!strcasecmp(a, "\\Noinferiors"))
+		return LIST_NOINFERIORS;
+	if (!strcasecmp(a, "\\HasChildren"))
+		return LIST_HASCHILDREN;
+	if (!strcasecmp(a, "\\HasNoChildren"))
+		return LIST_HASNOCHILDREN;
+	return 0;
+}
+
+/* The UTF-8 name for people: each level decoded, levels joined with '/'. */
+static char *display_name(const char *raw, char sep)
+{
+	char *dec = utf7_decode_lenient(raw), *p;
+
+	if (dec && sep && sep != '/')
+		for (p = dec; *p; p++)
+			if (*p == sep)
+				*p = '/';
+	return dec;
+}
+
+static struct imap_folder *folder_add(struct folder_list *fl)
+{
+	struct imap_folder *nf;
+
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap ? fl->cap * 2 : 32;
+		nf = realloc(fl->f, cap * sizeof(*nf));
+		if (!nf)
+			return NULL;
+		fl->f = nf;
+		fl->cap = cap;
+	}
+	nf = &fl->f[fl->n++];
+	memset(nf, 0, sizeof(*nf));
+	return nf;
+}
+
+static struct imap_folder *folder_find(struct folder_list *fl, const char *raw)
+{
+	for (size_t i = 0; i < fl->n; i++)
+		if (!strcmp(fl->f[i].raw, raw))
+			return &fl->f[i];
+	return NULL;
+}
+
+static void status_fill(struct imap_folder *f, const struct imap_item *it, int *any)
+{
+	uint64_t v;
+
+	for (; it && it->next; it = it->next->next) {
+		if (!item_u64(it->next, &v))
+			continue;
+		if (item_is(it, "MESSAGES"))
+			f->messages = (uint32_t)v;
+		else if (item_is(it, "UIDNEXT"))
+			f->uidnext = (uint32_t)v;
+		else if (item_is(it, "UIDVALIDITY"))
+			f->uidvalidity = (uint32_t)v;
+		else if (item_is(it, "UNSEEN"))
+			f->unseen = (uint32_t)v;
+		else if (item_is(it, "SIZE")) {
+			f->size = v;
+			f->has_size = 1;
+		}
+		*any = 1;
+	}
+}
+
+static enum ms_status on_status(struct folder_list *fl, const struct imap_resp *r)
+{
+	const char *raw = item_str(r->items);
+	struct imap_folder *f = raw ? folder_find(fl, raw) : NULL;
+	int any = 0;
+
+	if (f && r->items->next && r->items->next->type == ITEM_LIST) {
+		status_fill(f, r->items->next->child, &any);
+		f->has_status |= any;
+	}
+	return MS_OK;
+}
+
+static enum ms_status on_list(void *ctx, const struct imap_resp *r)
+{
+	struct folder_list *fl = ctx;
+	const struct imap_item *attrs = r->items, *sep, *name;
+	struct imap_folder *f;
+	const char *raw, *s;
+
+	if (!strcmp(r->name, "STATUS"))
+		return on_status(fl, r);
+	if (strcmp(r->name, "LIST") || !attrs || attrs->type != ITEM_LIST || !(sep = attrs->next) ||
+	    !(name = sep->next) || !(raw = item_str(name)))
+		return MS_OK;
+	if (folder_find(fl, raw))
+		return MS_OK;
+	f = folder_add(fl);
+	if (!f)
+		return fl->st = MS_ERR_NOMEM;
+	s = item_str(sep);
+	f->sep = s && s[0] ? s[0] : 0;
+	f->raw = strdup(raw);
+	f->name = display_name(raw, f->sep);
+	if (!f->raw || !f->name)
+		return fl->st = MS_ERR_NOMEM;
+	for (const struct imap_item *a = attrs->child; a; a = a->next) {
+		if (!item_str(a))
+			continue;
+		f->attrs |= list_attr_bit(a->s);
+		f->special_use |= imap_special_use_from_attr(a->s);
+	}
+	return MS_OK;
+}
+
+static int prefix_match(const char *raw, const struct imap_ns_entry *e)
+{
+	size_t n = strlen(e->prefix);
+
+	if (!n)
+		return 0;
+	/* "shared/" matches "shared/x"; a prefix without its separator matches the bare name */
+	return !strncmp(raw, e->prefix, n) ||
+	       (e->sep && e->prefix[n - 1] == e->sep && strlen(raw) == n - 1 &&
+		!strncmp(raw, e->prefix, n - 1));
+}
+
+static void classify(struct imap_folder *f, const struct imap_namespaces *ns)
+{
+	for (int k = NS_OTHER; k <= NS_SHARED; k++)
+		for (size_t i = 0; i < ns->count[k]; i++)
+			if (prefix_match(f->raw, &ns->ns[k][i]))
+				f->ns = (enum ns_kind)k;
+}
+
+static int folder_cmp(const void *a, const void *b)
+{
+	const struct imap_folder *x = a, *y = b;
+	int xi = !strcasecmp(x->raw, "INBOX"), yi = !strcasecmp(y->raw, "INBOX");
+
+	if (xi != yi)
+		return yi - xi;
+	return strcmp(x->name, y->name);
+}
+
+static enum ms_status status_each(struct imap *im, struct folder_list *fl, const char *items)
+{
+	struct buf cmd = BUF_INIT(1 << 16);
+	enum ms_status st = MS_OK, st2;
+	unsigned *tags = calloc(fl->n ? fl->n : 1, sizeof(*tags));
+	size_t i, sent = 0;
+
+	if (!tags)
+		return MS_ERR_NOMEM;
+	for (i = 0; i < fl->n && !st; i++) {
+		if (fl->f[i].attrs & LIST_NOSELECT)
+			continue;
+		buf_reset(&cmd);
+		st = imap_quote(&cmd, fl->f[i].raw);
+		if (!st)
+			st = imap_cmdf(im, &tags[sent], "STATUS %s (%s)", cmd.data, items);
+		if (!st)
+			sent++;
+	}
+	im->on_untagged = on_list;
+	im->untagged_ctx = fl;
+	for (i = 0; i < sent; i++) {
+		st2 = imap_wait(im, tags[i]);
+		if (st2 && ms_status_is_fatal_conn(st2) && !st)
+			st = st2;
+		if (ms_status_is_fatal_conn(st2))
+			break;
+	}
+	im->on_untagged = NULL;
+	buf_free(&cmd);
+	free(tags);
+	return st;
+}
+
+enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int with_status,
+			 struct imap_folder **out, size_t *count)
+{
+	struct folder_list fl = { 0 };
+	char items[64], ret[128] = "";
+	int special = imap_has_cap(im, "SPECIAL-USE");
+	int liststatus = with_status && imap_has_cap(im, "LIST-STATUS");
+	enum ms_status st;
+
+	snprintf(items, sizeof(items), "MESSAGES UIDNEXT UIDVALIDITY UNSEEN%s",
+		 imap_has_cap(im, "STATUS=SIZE") ? " SIZE" : "");
+	if (special || liststatus)
+		snprintf(ret, sizeof(ret), " RETURN (%s%s%s%s%s)", special ? "SPECIAL-USE" : "",
+			 special && liststatus ? " " : "", liststatus ? "STATUS (" : "",
+			 liststatus ? items : "", liststatus ? ")" : "");
+	st = imap_simple(im, on_list, &fl, "LIST \"\" \"*\"%s", ret);
+	if (!st)
+		st = fl.st;
+	if (!st && with_status && !liststatus)
+		st = status_each(im, &fl, items);
+	if (st) {
+		imap_folders_free(fl.f, fl.n);
+		return st;
+	}
+	for (size_t i = 0; ns && i < fl.n; i++)
+		classify(&fl.f[i], ns);
+	qsort(fl.f, fl.n, sizeof(*fl.f), folder_cmp);
+	*out = fl.f;
+	*count = fl.n;
+	return MS_OK;
+}
+
+void imap_folders_free(struct imap_folder *f, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(f[i].raw);
+		free(f[i].name);
+	}
+	free(f);
+}

@@ -1,0 +1,11 @@
+/*
+ * commands.h - one entry point per subcommand; each parses its own argv
+ * (argv[0] is the subcommand name) and returns an exit code (exitcode.h).
+ */
+#ifndef MS_COMMANDS_H
+#define MS_COMMANDS_H
+
+int cmd_check(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+
+#endif

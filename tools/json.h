@@ -1,0 +1,14 @@
+/*
+ * json.h - just enough JSON writing for reports and --json output: strings
+ * escaped per RFC 8259 (control characters as \u00XX; bytes >= 0x80 passed
+ * through, so UTF-8 stays readable; invalid UTF-8 is replaced by U+FFFD so the
+ * output is always valid JSON).
+ */
+#ifndef MS_JSON_H
+#define MS_JSON_H
+
+#include <stdio.h>
+
+void json_str(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * mailstage.c - the `mailstage` command: git-style dispatch to subcommands.
+ *
+ *   $ mailstage check imaps://alice@mail.example.edu/
+ *   $ mailstage ls imap://alice@127.0.0.1:10143/ --password-file pw
+ *
+ * mount.fuse3 runs "mailstage SOURCE MOUNTPOINT -o OPTS" without a subcommand
+ * (mount -t fuse.mailstage, fstab); that form is an implicit `mount`.
+ */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "exitcode.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "check", cmd_check, "connect, verify TLS, log in; explain any failure" },
+	{ "ls", cmd_ls, "folders with message counts and sizes" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mailstage COMMAND [OPTIONS] ...\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'mailstage COMMAND --help' tells more; see also mailstage(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mailstage %s\n", MAILSTAGE_VERSION);
+		return EXIT_DONE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "mailstage: cannot initialise libcurl\n");
+		return EXIT_USAGE;
+	}
+	rc = -1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			rc = commands[i].run(argc - 1, argv + 1);
+	if (rc == -1) {
+		fprintf(stderr, "mailstage: '%s' is not a command\n", argv[1]);
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	curl_global_cleanup();
+	return rc;
+}
