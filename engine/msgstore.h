@@ -1,0 +1,117 @@
+/*
+ * msgstore.h - the two interfaces the copy engine is written against: a
+ * message SOURCE (IMAP account, a directory tree: mailstage mount or a copy
+ * of one, Maildir, Maildir++; later an archive) and a message DESTINATION
+ * (IMAP account, Maildir directory; later an archive).  One engine serves
+ * every pair (PRODUCT.md "The copy engine").
+ *
+ * Identity of a source message: (folder name, uidvalidity, key).  For IMAP
+ * key is the decimal UID; for a directory it is the UID from our own file
+ * names / user.imap.uid xattr when present, else the Maildir unique part of
+ * the file name (the part before ":2,").  It must be stable across runs.
+ *
+ * Ownership: lists returned by a store belong to the caller and are freed
+ * with the matching *_free function.  Message bodies are never handed over
+ * whole: they are streamed through a struct msg_sink.  A store is used by
+ * one thread at a time; open one per connection/thread.
+ */
+#ifndef MS_MSGSTORE_H
+#define MS_MSGSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "imap.h"
+#include "status.h"
+
+/* A folder as the user sees it. */
+struct store_folder {
+	char *name;          /* UTF-8, hierarchy levels joined with '/' (what rules match) */
+	char *id;            /* store's own handle: IMAP raw name, or a relative directory path */
+	char sep;            /* the store's hierarchy separator (IMAP), '/' for directories */
+	unsigned special_use;/* SU_* from imap.h */
+	enum ns_kind ns;
+	int selectable;
+};
+
+struct store_msg {
+	char *key;           /* stable identity within (folder, uidvalidity); see above */
+	uint32_t uid;        /* IMAP UID or the UID recorded in the name/xattr, else 0 */
+	char *flags;         /* IMAP form: "\Seen \Flagged $Forwarded" (no \Recent) */
+	long long internaldate; /* UTC seconds */
+	int tzoff;           /* minutes east of UTC */
+	uint64_t size;       /* as the store says (IMAP RFC822.SIZE may be wrong!) */
+	char *message_id;    /* NULL when absent */
+};
+
+/* Receives message bodies: begin(i) names the index into the list asked for. */
+struct msg_sink {
+	enum ms_status (*begin)(void *ctx, size_t index, uint64_t size);
+	enum ms_status (*data)(void *ctx, const char *p, size_t n);
+	enum ms_status (*end)(void *ctx);
+	void *ctx;
+};
+
+struct msg_source;
+struct msg_source_ops {
+	/* every folder, sorted, INBOX first */
+	enum ms_status (*list_folders)(struct msg_source *s, struct store_folder **out, size_t *n);
+	/* open read-only; metadata of every message, oldest UID first */
+	enum ms_status (*open_folder)(struct msg_source *s, const struct store_folder *f,
+				      uint32_t *uidvalidity, struct store_msg **msgs, size_t *n);
+	/* stream the bodies of msgs[0..n) (of the open folder) in any order to the sink */
+	enum ms_status (*read)(struct msg_source *s, const struct store_msg *msgs, size_t n,
+			       const struct msg_sink *sink);
+	const char *(*errmsg)(struct msg_source *s);
+	void (*close)(struct msg_source *s);
+};
+struct msg_source {
+	const struct msg_source_ops *ops;
+	char *label;         /* for reports: "imap://alice@host/" or the directory */
+};
+
+/* A message to store: the bytes come from read() in pieces. */
+struct store_upload {
+	const char *flags;
+	long long internaldate;
+	int tzoff;
+	uint64_t size;
+	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
+	void *ctx;
+};
+
+struct store_result {
+	enum ms_status status;
+	uint32_t uidvalidity, uid; /* destination identity when known (APPENDUID), else 0 */
+	char *dest_key;            /* malloc'd: directory stores give the file's base name */
+	char code[64];             /* a refusal's response code (TOOBIG, OVERQUOTA ...) */
+	char text[256];            /* the destination's words */
+};
+
+struct msg_dest;
+struct msg_dest_ops {
+	enum ms_status (*list_folders)(struct msg_dest *d, struct store_folder **out, size_t *n);
+	char (*separator)(struct msg_dest *d);
+	/* create if missing; `name` is UTF-8 with '/' between levels; *id gets the handle */
+	enum ms_status (*ensure_folder)(struct msg_dest *d, const char *name, unsigned special_use,
+					char **id);
+	/* store n messages in folder id; res[i] per message (the batch may be split internally) */
+	enum ms_status (*store)(struct msg_dest *d, const char *id, const struct store_upload *up,
+				size_t n, struct store_result *res);
+	/* metadata of what the folder holds (for dedupe and resume), like open_folder */
+	enum ms_status (*scan)(struct msg_dest *d, const char *id, uint32_t *uidvalidity,
+			       struct store_msg **msgs, size_t *n);
+	/* replace the flags of one stored message (flag changes carried over on re-runs) */
+	enum ms_status (*set_flags)(struct msg_dest *d, const char *id, const char *dest_key,
+				    uint32_t uid, const char *flags);
+	const char *(*errmsg)(struct msg_dest *d);
+	void (*close)(struct msg_dest *d);
+};
+struct msg_dest {
+	const struct msg_dest_ops *ops;
+	char *label;
+};
+
+void store_folders_free(struct store_folder *f, size_t n);
+void store_msgs_free(struct store_msg *m, size_t n);
+
+#endif
