@@ -9,6 +9,7 @@
  * most QDEPTH fetched batches, which bounds memory (each spool keeps at most
  * batch_bytes in memory, the rest in a temporary file).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,50 @@ struct fctx {
 	size_t qlen;
 	int reader_done;
 };
+
+/* ---- test hooks ---- */
+
+/*
+ * MAILSTAGE_TEST_KILL="POINT:N" makes the process SIGKILL itself at an exact
+ * point, for the crash tests: "fetch" after N fetched batches, "store" after
+ * N uploads returned (stored, not yet recorded), "bytes" once N message
+ * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
+ * upload (server-restart tests).  Without them nothing happens.
+ */
+static void test_hook(const char *point, uint64_t add)
+{
+	static uint64_t count[3];
+	static const char *const names[3] = { "fetch", "store", "bytes" };
+	const char *env = getenv("MAILSTAGE_TEST_KILL");
+	size_t len;
+
+	if (!env)
+		return;
+	for (int i = 0; i < 3; i++) {
+		len = strlen(names[i]);
+		if (strcmp(point, names[i]) || strncmp(env, names[i], len) || env[len] != ':')
+			continue;
+		if (__atomic_add_fetch(&count[i], add, __ATOMIC_SEQ_CST) >=
+		    strtoull(env + len + 1, NULL, 10))
+			raise(SIGKILL);
+	}
+}
+
+static void test_delay(struct crun *r)
+{
+	const char *env = getenv("MAILSTAGE_TEST_DELAY_MS");
+
+	if (env)
+		copy_sleep_ms(r, atol(env));
+}
+
+static enum ms_status upload_read(void *ctx, char *p, size_t n, size_t *got)
+{
+	enum ms_status st = spool_read(ctx, p, n, got);
+
+	test_hook("bytes", *got);
+	return st;
+}
 
 /* ---- records ---- */
 
@@ -377,10 +422,12 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 		put_rec(f, &r);
 		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
 		su[i] = (struct store_upload){ u[i].it->m->flags, u[i].it->m->internaldate,
-					       u[i].it->m->tzoff, u[i].size, spool_read, &cur[i] };
+					       u[i].it->m->tzoff, u[i].size, upload_read, &cur[i] };
 	}
 	flush(f); /* 'pending' is on disk before the first byte goes out */
+	test_delay(f->r);
 	d->ops->store(d, f->did, su, n, res);
+	test_hook("store", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].status && transient(&res[i])) {
 			long h = backoff_hint(&res[i]);
@@ -564,6 +611,7 @@ static void *reader_main(void *arg)
 
 	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
+		test_hook("fetch", 1);
 		pthread_mutex_lock(&f->ql);
 		while (f->qlen == QDEPTH && !copy_stopped(f->r))
 			pthread_cond_wait(&f->qc, &f->ql);

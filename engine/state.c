@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ static const char *const queries[Q_MAX] = {
 };
 
 struct state {
+	int lock_fd;       /* flock'ed <path>.lock: one run per state file */
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_MAX];
 	pthread_mutex_t lock;
@@ -186,13 +188,40 @@ out:
 	return st;
 }
 
+/* Two runs on one state file would both upload what neither has recorded yet. */
+static enum ms_status lock_file(struct state *s, const char *path)
+{
+	char *lp = NULL;
+
+	if (asprintf(&lp, "%s.lock", path) < 0)
+		return MS_ERR_NOMEM;
+	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lp);
+	if (s->lock_fd < 0) {
+		snprintf(s->err, sizeof(s->err), "cannot lock the state file %s: %s", path,
+			 strerror(errno));
+		return MS_ERR_IO;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+		snprintf(s->err, sizeof(s->err),
+			 "another mailstage run is using the state file %s; wait for it to end",
+			 path);
+		return MS_ERR_USAGE;
+	}
+	return MS_OK;
+}
+
 static enum ms_status open_db(struct state *s, const char *path)
 {
+	enum ms_status st;
+
 	if (make_parent(path) || (access(path, F_OK) && create_private(path))) {
 		snprintf(s->err, sizeof(s->err), "cannot create the state file %s: %s", path,
 			 strerror(errno));
 		return MS_ERR_IO;
 	}
+	if ((st = lock_file(s, path)))
+		return st;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL))
 		return db_fail(s, path);
 	sqlite3_busy_timeout(s->db, 10000);
@@ -219,6 +248,7 @@ enum ms_status state_open(const char *path, const char *src_label, const char *d
 		return MS_ERR_NOMEM;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	s->lock_fd = -1;
 	st = open_db(s, path);
 	if (!st)
 		st = check_pair(s, src_label, dst_label);
@@ -251,6 +281,8 @@ void state_close(struct state *s)
 			sqlite3_finalize(s->q[i]);
 		sqlite3_close(s->db);
 	}
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -24,6 +24,10 @@
  * committed; a power cut may lose the last commits, which resume handles as
  * if they never ran), created mode 0600.  Never holds a password.
  *
+ * One run at a time: state_open() takes an exclusive lock on <path>.lock
+ * (released when the process ends, however it ends); a second run on the
+ * same file gets MS_ERR_USAGE.
+ *
  * Thread-safety: one struct state may be shared by the engine's workers;
  * every call takes an internal mutex.  Records handed out are copies owned by
  * the caller (state_recs_free()).
