@@ -117,6 +117,7 @@ static struct state_rec base_rec(struct fctx *f, const struct store_msg *m, enum
 	r.size = m->size;
 	r.message_id = m->message_id;
 	r.flags = m->flags;
+	r.internaldate = m->internaldate;
 	r.dest_folder = f->cf->dest;
 	r.status = s;
 	return r;
@@ -272,12 +273,12 @@ static uint32_t resume_from(struct fctx *f)
 
 /* ---- matching what is there already ---- */
 
-static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+/* Among the unused records with this content, the one with the same date, else the first. */
+static struct state_rec *pick_old(struct fctx *f, const struct item *it, uint64_t size,
+				  const char *sha)
 {
-	struct state_rec key = { 0 }, *kp = &key, **hit;
+	struct state_rec key = { 0 }, *kp = &key, **hit, *any = NULL;
 
-	if (!f->nold)
-		return 0;
 	snprintf(key.sha256, sizeof(key.sha256), "%s", sha);
 	hit = bsearch(&kp, f->old, f->nold, sizeof(*f->old), sha_cmp);
 	while (hit && hit > f->old && !strcmp(hit[-1]->sha256, sha))
@@ -286,19 +287,31 @@ static int match_old(struct fctx *f, struct item *it, uint64_t size, const char 
 		struct state_rec *o = *hit;
 		if (o->size != size || o->status != STATE_COPIED)
 			continue;
-		struct state_rec now = *o;
-		if (f->r->o->state)
-			state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
-				    it->m->key);
-		o->status = STATE_NONE; /* used */
-		now.uidvalidity = f->v;
-		now.key = it->m->key;
-		if (!flags_equal(o->flags, it->m->flags))
-			update_flags(f, &now, it->m, o->dest_uid, o->dest_key);
-		note_copied(f, size, 1);
-		return 1;
+		if (o->internaldate == it->m->internaldate)
+			return o;
+		if (!any)
+			any = o;
 	}
-	return 0;
+	return any;
+}
+
+static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+{
+	struct state_rec *o = f->nold ? pick_old(f, it, size, sha) : NULL, now;
+
+	if (!o)
+		return 0;
+	now = *o;
+	if (f->r->o->state)
+		state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
+			    it->m->key);
+	o->status = STATE_NONE; /* used */
+	now.uidvalidity = f->v;
+	now.key = it->m->key;
+	if (!flags_equal(o->flags, it->m->flags))
+		update_flags(f, &now, it->m, o->dest_uid, o->dest_key);
+	note_copied(f, size, 1);
+	return 1;
 }
 
 static int match_dest(struct fctx *f, struct dindex *ix, struct item *it, uint64_t size,

@@ -30,6 +30,7 @@ static const char schema[] =
 	" dest_uidvalidity INTEGER NOT NULL DEFAULT 0, dest_uid INTEGER NOT NULL DEFAULT 0,"
 	" dest_uidnext INTEGER NOT NULL DEFAULT 0, dest_key TEXT,"
 	" status INTEGER NOT NULL, reason TEXT, detail TEXT,"
+	" internaldate INTEGER NOT NULL DEFAULT 0,"
 	" first_seen INTEGER NOT NULL, updated INTEGER NOT NULL,"
 	" PRIMARY KEY(folder, uidvalidity, key)) WITHOUT ROWID;";
 
@@ -38,16 +39,16 @@ enum { Q_PUT, Q_REKEY, Q_LOAD, Q_COUNT, Q_MAX };
 static const char *const queries[Q_MAX] = {
 	[Q_PUT] = "INSERT INTO msg(folder,uidvalidity,key,size,sha256,message_id,flags,"
 		  "dest_folder,dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,"
-		  "detail,first_seen,updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-		  "?14,?15,?16,?16) ON CONFLICT(folder,uidvalidity,key) DO UPDATE SET "
-		  "size=?4,sha256=?5,message_id=?6,flags=?7,dest_folder=?8,dest_uidvalidity=?9,"
+		  "detail,internaldate,first_seen,updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+		  "?11,?12,?13,?14,?15,?17,?16,?16) ON CONFLICT(folder,uidvalidity,key) DO UPDATE "
+		  "SET size=?4,sha256=?5,message_id=?6,flags=?7,dest_folder=?8,dest_uidvalidity=?9,"
 		  "dest_uid=?10,dest_uidnext=?11,dest_key=?12,status=?13,reason=?14,detail=?15,"
-		  "updated=?16",
+		  "internaldate=?17,updated=?16",
 	[Q_REKEY] = "UPDATE OR REPLACE msg SET uidvalidity=?4, key=?5, updated=?6 "
 		    "WHERE folder=?1 AND uidvalidity=?2 AND key=?3",
 	[Q_LOAD] = "SELECT uidvalidity,key,size,sha256,message_id,flags,dest_folder,"
-		   "dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,detail,updated "
-		   "FROM msg WHERE folder=?1",
+		   "dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,detail,updated,"
+		   "internaldate FROM msg WHERE folder=?1",
 	[Q_COUNT] = "SELECT status, count(*) FROM msg GROUP BY status",
 };
 
@@ -333,6 +334,7 @@ static void bind_rec(sqlite3_stmt *q, const char *folder, const struct state_rec
 	bind_opt(q, 14, r->reason);
 	bind_opt(q, 15, r->detail);
 	sqlite3_bind_int64(q, 16, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(q, 17, r->internaldate);
 }
 
 static enum ms_status step_done(struct state *s, sqlite3_stmt *q, const char *what)
@@ -406,6 +408,7 @@ static void row_to_rec(sqlite3_stmt *q, struct state_rec *r)
 	r->reason = col_dup(q, 12);
 	r->detail = col_dup(q, 13);
 	r->updated = sqlite3_column_int64(q, 14);
+	r->internaldate = sqlite3_column_int64(q, 15);
 }
 
 static int rec_cmp(const void *a, const void *b)

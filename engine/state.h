@@ -54,6 +54,7 @@ struct state_rec {
 	char sha256[65];    /* lowercase hex, "" when not known */
 	char *message_id;   /* NULL when absent */
 	char *flags;        /* flags last written to the destination, IMAP form */
+	long long internaldate; /* of the source message, epoch seconds */
 	char *dest_folder;  /* destination folder name (msgstore form) */
 	uint32_t dest_uidvalidity, dest_uid, dest_uidnext;
 	char *dest_key;     /* directory destinations: the file's base name */
