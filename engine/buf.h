@@ -31,7 +31,8 @@ enum ms_status buf_adds(struct buf *b, const char *s);
 enum ms_status buf_addc(struct buf *b, char c);
 enum ms_status buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-enum ms_status buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+enum ms_status buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void buf_consume(struct buf *b, size_t n);     /* drop the first n bytes */
 char *buf_detach(struct buf *b);               /* never NULL unless out of memory */
 const char *buf_str(const struct buf *b);      /* "" when empty */
