@@ -9,17 +9,23 @@
 #     missing;
 #   - it SERVES every LF as CRLF, so RFC822.SIZE and BODY[] are the
 #     CRLF form (the W= "virtual size" in the Maildir file name);
-#   - a NUL byte (accepted only as a literal8, ~{N}) is stored as NUL but
-#     sent as 0x80 inside BODY[]; BINARY[] (RFC 3516) returns the NUL.
-# So "byte-exact" for a message that had bare LFs means: equal after LF ->
-# CRLF.  A copy tool comparing BODY[] on both sides cannot see a lost NUL;
-# `imap_dump --binary` can.
+#   - a NUL byte is taken in a plain {N} literal (RFC 3501 forbids it,
+#     Dovecot stores it unchanged) and sent as 0x80 inside BODY[]; sent as
+#     a literal8 (~{N}, RFC 3516) the message is rewritten instead: binary
+#     parts are stored re-encoded as base64;
+#   - a CR at the very end of a message is dropped on save, and "\r\r\n"
+#     comes back as "\r\n";
+#   - BINARY[] is no way around it: it decodes MIME parts, it is not the
+#     stored bytes.
+# So "byte-exact" through Dovecot means: equal after line ends are made
+# CRLF, except for a final CR and NUL bytes (imaptool.py
+# dovecot_served_form() models this).  Comparing BODY[] on both sides of a
+# copy cannot see a lost NUL; the Maildir files on disk can.
 set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 
 harness_init
 harness_timeout 240
-KEEP_TMP=${KEEP_TMP:-0}
 harness_need_root
 
 dovecot_start src --sep /
@@ -118,6 +124,21 @@ imap_tool src alice append --create --quiet --literal8 Lit8 "$(sed -n "${nul}p" 
 assert_ne "$(imap_dump src alice Lit8 | cut -f4)" "$(sed -n "${nul}p" "$T/dump" | cut -f4)" \
 	"a literal8 APPEND is rewritten by Dovecot (why imaptool sends {N})"
 
+printf 'Subject: odd\r\n\r\na\r\r\nb\rc\r' >"$T/odd.eml"
+seed_message src alice Odd "$T/odd.eml" >/dev/null
+assert_eq "$(imap_tool src alice fetch Odd 1 | od -An -c | tr -s ' \n' ' ')" \
+	"$(printf 'Subject: odd\r\n\r\na\r\nb\rc' | od -An -c | tr -s ' \n' ' ')" \
+	"a final CR is lost and \\r\\r\\n comes back as \\r\\n"
+
+imap_tool src alice setflags Odd 1 '\Flagged $Label1' --mode add
+assert_eq "$(imap_dump src alice Odd | cut -f2)" '$Label1 \Flagged' "setflags adds flags"
+imap_tool src alice setflags Odd 1:* '\Seen'
+assert_eq "$(imap_dump src alice Odd | cut -f2)" '\Seen' "setflags replaces flags"
+imap_tool src alice expunge-all Odd
+assert_eq "$(imap_tool src alice status Odd | cut -d' ' -f1)" "messages=0" "expunge-all empties a folder"
+imap_tool src alice delete Odd
+assert_status 1 "a deleted folder is gone" imap_tool src alice status Odd
+
 # ---- reading changes nothing
 before=$(ls "$SRC_MAILDIR/alice/Maildir/cur" "$SRC_MAILDIR/alice/Maildir/new" | sort)
 assert_eq "$(imap_dump src alice INBOX)" "$dump" "a second dump is identical (no \\Seen set)"
@@ -204,12 +225,13 @@ kill "$holder"
 dst_before=$(imap_dump dst alice 'Deleted Items')
 dovecot_kill dst
 assert_eq "$(dovecot_pids dst)" "" "dovecot_kill leaves no process"
-_harness_port_open "$DST_PORT" && fail "port $DST_PORT still open after kill"
+harness_port_open "$DST_PORT" && fail "port $DST_PORT still open after kill"
 pass "killed server's port is closed"
 dovecot_restart dst
 assert_eq "$(imap_dump dst alice 'Deleted Items')" "$dst_before" "restart on the same port keeps the mail"
 
 # ---- teardown and the watchdog, seen from outside a child test
+fuse_hello=${MESON_BUILD_ROOT:-$REPO_TOP/build}/tests/fuse-hello
 child=$T/child.sh
 cat >"$child" <<EOF
 . "$HARNESS_LIB/harness.sh"
@@ -219,6 +241,17 @@ dovecot_start c
 _dovecot_instance c >"$T/child-\$1.inst"
 case \$1 in
 ok) exit 0 ;;
+mount)
+	mkdir "\$T/mnt"
+	"$fuse_hello" -f "\$T/mnt" &
+	harness_register_pid \$!
+	harness_register_mount "\$T/mnt"
+	echo \$! >"$T/child-mount.fusepid"
+	for i in \$(seq 50); do [ -e "\$T/mnt/hello" ] && break; sleep 0.1; done
+	[ "\$(cat "\$T/mnt/hello")" = hello ] || fail "fuse-hello did not mount"
+	kill -STOP \$!
+	(cat "\$T/mnt/hello" >/dev/null 2>&1 &)   # a reader stuck on the hung daemon
+	exit 0 ;;
 failing) fail "on purpose" ;;
 hang) harness_timeout 2; sleep 30; exit 0 ;;
 esac
@@ -242,6 +275,14 @@ check_child() { # MODE WANT-STATUS [setsid]
 	pass "child test '$1' (${3:-same group}): exit $st, no process or temp dir left"
 }
 check_child ok 0
+if [ -x "$fuse_hello" ] && [ -c /dev/fuse ]; then
+	check_child mount 0
+	grep -qF "$(cat "$T/child-mount.t")" /proc/self/mountinfo && fail "child's FUSE mount left behind"
+	kill -0 "$(cat "$T/child-mount.fusepid")" 2>/dev/null && fail "child's FUSE daemon left running"
+	pass "a mount whose daemon is stopped (SIGSTOP) is detached and its daemon ended"
+else
+	echo "# no $fuse_hello or /dev/fuse: hung-mount teardown not checked"
+fi
 check_child failing 1
 check_child hang 1 setsid
 cp "$T/child-hang.out" "$T/hang-setsid.out"

@@ -15,16 +15,34 @@
 #   - nothing here touches a Dovecot or mount this test did not start;
 #   - passwords live in files ($T/NAME/pass-USER, mode 0600), never in argv.
 #
-# Variables it exports: T, MAILSTAGE, MAILSTAGE_CORPUS, REPO_TOP,
-# HARNESS_PYTHON, IMAPTOOL, CA_FILE, TLS_DIR and, per server NAME (upper-cased),
-# NAME_PORT NAME_TLSPORT NAME_CONF NAME_MAILDIR NAME_DIR NAME_LOG NAME_SEP.
+# Variables it exports: T, MAILSTAGE, MAILSTAGE_CORPUS, REPO_TOP, HARNESS_LIB,
+# HARNESS_PYTHON, IMAPTOOL, HARNESS_USERS, CA_FILE, TLS_DIR, SEED_PLAN and,
+# per server NAME (upper-cased), NAME_PORT NAME_TLSPORT NAME_CONF
+# NAME_MAILDIR NAME_DIR NAME_LOG NAME_SEP.
+#
+# Functions (each documented where it is defined):
+#   harness_init, harness_timeout SECS, harness_done
+#   harness_need_root, harness_need_mailstage, harness_need_fuse
+#   harness_register_pid PID, harness_register_mount DIR
+#   harness_free_port, harness_port_open PORT, harness_ca
+#   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned]
+#                      [--listescape] [--extra CONF]
+#   dovecot_stop NAME, dovecot_kill NAME, dovecot_restart NAME,
+#   dovecot_pids NAME, dovecot_imap_pids NAME USER
+#   seed_corpus NAME USER FOLDER [GLOB|LIST-FILE]
+#   seed_message NAME USER FOLDER FILE [FLAGS] [DATE]
+#   imap_dump NAME USER FOLDER, imap_folders NAME USER,
+#   imap_tool NAME USER SUBCOMMAND..., imaptool ARGS..., pass_file NAME USER
+#   pass MSG, fail MSG, skip REASON, assert_eq GOT WANT MSG,
+#   assert_ne GOT UNWANTED MSG, assert_contains TEXT NEEDLE MSG,
+#   assert_status WANT MSG CMD...
 # shellcheck shell=bash
 
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_TOP=$(cd "$HARNESS_LIB/../.." && pwd)
 IMAPTOOL=$HARNESS_LIB/imaptool.py
 HARNESS_USERS="alice bob carol dave erin frank grace heidi"
-export REPO_TOP IMAPTOOL HARNESS_USERS
+export REPO_TOP HARNESS_LIB IMAPTOOL HARNESS_USERS
 
 # imaptool.py runs under any python3; a shim (pyenv) on PATH costs a second
 # a call, so take the real interpreter once.
@@ -416,7 +434,8 @@ $extra
 EOF
 }
 
-_harness_port_open() {
+# harness_port_open PORT: true if something listens on 127.0.0.1:PORT.
+harness_port_open() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
@@ -440,7 +459,7 @@ _dovecot_launch() {
 		fail "dovecot_start $name: dovecot did not start"
 	fi
 	for i in $(seq 1 100); do
-		if _harness_port_open "$port" && _harness_port_open "$tlsport"; then
+		if harness_port_open "$port" && harness_port_open "$tlsport"; then
 			return 0
 		fi
 		sleep 0.1
@@ -535,9 +554,10 @@ imap_tool() {
 		--password-file "$(pass_file "$name" "$user")" "$@"
 }
 
-# imap_dump NAME USER FOLDER [--binary]: one line per message,
-#   uid TAB flags(sorted) TAB internaldate-epoch TAB rfc822.size TAB sha256
-# of BODY.PEEK[] (BINARY.PEEK[] with --binary).  Read-only (EXAMINE).
+# imap_dump NAME USER FOLDER [--bodies DIR]: one line per message,
+#   uid TAB flags(sorted, no \Recent) TAB internaldate-epoch TAB rfc822.size
+#   TAB sha256 of BODY.PEEK[]
+# Read-only (EXAMINE, BODY.PEEK).  --bodies DIR also saves DIR/UID.eml.
 imap_dump() {
 	local name=$1 user=$2 folder=$3
 	shift 3
@@ -658,10 +678,7 @@ _harness_release() {
 	local -
 	set +e
 	while read -r m; do
-		[ -n "$m" ] || continue
-		if mountpoint -q "$m" 2>/dev/null || grep -qF " $m " /proc/mounts; then
-			fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-		fi
+		[ -n "$m" ] && _harness_unmount "$m"
 	done <"$T/.reg/mounts"
 	pids=$(grep -E '^[0-9]+$' "$T/.reg/pids" | while read -r p; do
 		kill -0 "$p" 2>/dev/null && echo "$p"
@@ -679,6 +696,21 @@ _harness_release() {
 		[ -n "$name" ] && dovecot_stop "$name"
 	done <"$T/.reg/instances"
 	return 0
+}
+
+# _harness_unmount DIR: detach a FUSE mount even when its daemon hangs or
+# is stopped: never stat() the mount point (that would block), abort the
+# FUSE connection when fusectl is there, then unmount lazily.
+_harness_unmount() {
+	local m=$1 dev
+	dev=$(awk -v m="$m" '$5 == m { print $3 }' /proc/self/mountinfo | tail -1)
+	[ -n "$dev" ] || return 0
+	if [ -w "/sys/fs/fuse/connections/${dev#*:}/abort" ]; then
+		echo 1 >"/sys/fs/fuse/connections/${dev#*:}/abort" 2>/dev/null
+	fi
+	timeout 10 fusermount3 -uz "$m" 2>/dev/null ||
+		timeout 10 umount -l "$m" 2>/dev/null ||
+		harness_log "could not unmount $m"
 }
 
 _harness_on_exit() {
@@ -702,7 +734,7 @@ _harness_on_exit() {
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		harness_log "kept $T"
 	else
-		rm -rf "$T"
+		timeout 60 rm -rf "$T" || harness_log "could not remove $T"
 	fi
 	exit "$rc"
 }

@@ -9,8 +9,9 @@ PATH and Debian's /usr/bin/python3 alike).
 
 Rules it keeps:
   - message bytes go to the server unchanged: APPEND is written here with
-    a literal ({N}, or literal8 ~{N} when the message holds a NUL byte),
-    not with imaplib.append(), which rewrites line endings to CRLF;
+    a {N} literal, not with imaplib.append(), which rewrites line endings
+    to CRLF (what Dovecot then stores and serves: see dovecot_served_form
+    and tests/t-harness.sh);
   - reading never changes a folder: dump/fetch/status use EXAMINE or STATUS
     and BODY.PEEK[]; only setflags/expunge-all/append/create/delete (test
     set-up) write;
