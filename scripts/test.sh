@@ -103,7 +103,7 @@ run_build() {
 	count_summary "$log"
 }
 
-run_build build ""
+run_build build "" -Db_sanitize=none
 
 if [ "${SKIP_ASAN:-0}" = 1 ]; then
 	say "ASan build skipped (SKIP_ASAN=1)"
