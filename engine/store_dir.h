@@ -47,7 +47,8 @@
  *    dovecot-uidlist.  The folder's UIDVALIDITY is dovecot-uidlist's, else
  *    the most common one among its messages, else 0; a message with another
  *    UIDVALIDITY or a UID seen twice (files copied between folders) is
- *    treated as having none.
+ *    treated as having none (of two, the one with the xattr, else the
+ *    older, keeps it).
  *  - key (msgstore.h): the decimal UID when there is one, else the unique
  *    part of the file name (before ":2,"); a clash (the same unique part in
  *    cur/ and new/) gets "new/<name>".

@@ -236,7 +236,8 @@ struct put {
 	char *keywords;
 };
 
-static enum ms_status copy_in(int fd, const struct store_upload *up, char *chunk)
+/* Write the upload's bytes to fd; the first DIR_HEADER_MAX also to hdr when not NULL. */
+static enum ms_status copy_in(int fd, const struct store_upload *up, char *chunk, struct buf *hdr)
 {
 	uint64_t done = 0;
 	enum ms_status st;
@@ -250,6 +251,9 @@ static enum ms_status copy_in(int fd, const struct store_upload *up, char *chunk
 			return st;
 		if (got == 0 || got > want)
 			return MS_ERR_IO;
+		if (hdr && hdr->len < DIR_HEADER_MAX)
+			buf_add(hdr, chunk, got < DIR_HEADER_MAX - hdr->len ? got
+									: DIR_HEADER_MAX - hdr->len);
 		while (off < got) {
 			ssize_t w = write(fd, chunk + off, got - off);
 
@@ -264,18 +268,23 @@ static enum ms_status copy_in(int fd, const struct store_upload *up, char *chunk
 	return MS_OK;
 }
 
-static void set_message_xattrs(int fd, const struct store_upload *up, const struct put *p)
+/* The IMAP facts; a Message-ID the source did not give is taken from the header,
+ * since a reader trusts a file with user.imap.uid to carry it when there is one. */
+static void set_message_xattrs(int fd, const struct store_upload *up, const struct put *p,
+			       const struct buf *hdr)
 {
 	char date[32], num[16];
 	char *flags = flags_join(p->sys, p->keywords);
+	char *msgid = up->message_id ? NULL : header_message_id(hdr->data ? hdr->data : "", hdr->len);
 
 	if (flags)
 		dir_set_xattr(NULL, fd, "user.imap.flags", flags);
 	free(flags);
 	imapdate_format(date, up->internaldate, up->tzoff);
 	dir_set_xattr(NULL, fd, "user.imap.internaldate", date);
-	if (up->message_id)
-		dir_set_xattr(NULL, fd, "user.imap.message_id", up->message_id);
+	if (up->message_id || msgid)
+		dir_set_xattr(NULL, fd, "user.imap.message_id", up->message_id ? up->message_id : msgid);
+	free(msgid);
 	if (up->uid && up->uidvalidity) {
 		snprintf(num, sizeof(num), "%u", (unsigned)up->uid);
 		dir_set_xattr(NULL, fd, "user.imap.uid", num);
@@ -289,6 +298,7 @@ static enum ms_status write_tmp(struct dir_dest *d, const char *fdir, const stru
 				struct put *p, char *chunk)
 {
 	struct timespec ts[2] = { { up->internaldate, 0 }, { up->internaldate, 0 } };
+	struct buf hdr = BUF_INIT(DIR_HEADER_MAX + 1);
 	enum ms_status st;
 	int fd;
 
@@ -299,7 +309,7 @@ static enum ms_status write_tmp(struct dir_dest *d, const char *fdir, const stru
 		return dir_fail(d->err, sizeof(d->err), dir_errno_status(errno), "%s: %s", p->tmp,
 				strerror(errno));
 	errno = 0;
-	st = copy_in(fd, up, chunk);
+	st = copy_in(fd, up, chunk, up->message_id ? NULL : &hdr);
 	if (st)
 		dir_fail(d->err, sizeof(d->err), st, "%s: %s", p->tmp,
 			 st != MS_ERR_IO ? "reading the message from the source failed"
@@ -309,12 +319,13 @@ static enum ms_status write_tmp(struct dir_dest *d, const char *fdir, const stru
 		st = dir_fail(d->err, sizeof(d->err), MS_ERR_IO, "%s: %s", p->tmp,
 			      strerror(errno));
 	if (!st)
-		set_message_xattrs(fd, up, p);
+		set_message_xattrs(fd, up, p, &hdr);
 	if (close(fd) < 0 && !st)
 		st = dir_fail(d->err, sizeof(d->err), MS_ERR_IO, "%s: %s", p->tmp,
 			      strerror(errno));
 	if (st)
 		unlink(p->tmp);
+	buf_free(&hdr);
 	return st;
 }
 

@@ -27,6 +27,7 @@
 struct ent {
 	struct store_msg m;
 	uint32_t uidvalidity;
+	int uid_from_xattr; /* of two files claiming one UID, this one keeps it */
 	char *rel;
 };
 
@@ -122,6 +123,7 @@ static int xattr_facts(struct folder_ctx *c, const char *path, struct ent *e, ch
 		}
 	}
 	has_uid = uid != NULL;
+	e->uid_from_xattr = e->m.uid != 0;
 	if (date) {
 		char *d = date + (date[0] == '"');
 
@@ -296,6 +298,8 @@ static int ent_order(const void *a, const void *b)
 		return x->m.uid ? -1 : 1;
 	if (x->m.uid != y->m.uid)
 		return x->m.uid < y->m.uid ? -1 : 1;
+	if (x->uid_from_xattr != y->uid_from_xattr)
+		return x->uid_from_xattr ? -1 : 1;
 	if (x->m.internaldate != y->m.internaldate)
 		return x->m.internaldate < y->m.internaldate ? -1 : 1;
 	return strcmp(x->rel, y->rel);
