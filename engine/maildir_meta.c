@@ -149,6 +149,8 @@ static void sort_unique(struct uidlist *ul)
 {
 	size_t i, out = 0;
 
+	if (!ul->n)
+		return;
 	qsort(ul->e, ul->n, sizeof(*ul->e), entry_cmp);
 	for (i = 0; i < ul->n; i++) {
 		if (out && !strcmp(ul->e[out - 1].unique, ul->e[i].unique)) {

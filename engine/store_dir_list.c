@@ -308,15 +308,21 @@ static int ent_order(const void *a, const void *b)
 /* Drop UIDs of another UIDVALIDITY and repeated UIDs; set keys; final order. */
 static enum ms_status settle_uids_and_keys(struct folder_ctx *c, uint32_t uidv, enum dir_keys keys)
 {
+	uint32_t last = 0;
 	size_t i;
 
+	if (!c->n)
+		return MS_OK;
 	for (i = 0; i < c->n; i++)
 		if (c->e[i].m.uid && c->e[i].uidvalidity != uidv)
 			c->e[i].m.uid = 0;
 	qsort(c->e, c->n, sizeof(*c->e), ent_order);
-	for (i = 1; i < c->n; i++)
-		if (c->e[i].m.uid && c->e[i].m.uid == c->e[i - 1].m.uid)
+	for (i = 0; i < c->n; i++) {
+		if (c->e[i].m.uid && c->e[i].m.uid == last)
 			c->e[i].m.uid = 0;
+		else if (c->e[i].m.uid)
+			last = c->e[i].m.uid;
+	}
 	qsort(c->e, c->n, sizeof(*c->e), ent_order);
 	if (keys == DIR_KEYS_UNIQUE)
 		return MS_OK;

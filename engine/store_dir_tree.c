@@ -393,7 +393,8 @@ enum ms_status dir_folders(const char *root, enum dir_layout layout, struct stor
 		store_folders_free(l.f, l.n);
 		return st;
 	}
-	qsort(l.f, l.n, sizeof(*l.f), folder_cmp);
+	if (l.n)
+		qsort(l.f, l.n, sizeof(*l.f), folder_cmp);
 	*out = l.f;
 	*n = l.n;
 	return MS_OK;

@@ -539,6 +539,43 @@ static void test_trusted_xattrs(void)
 		s->ops->close(s);
 }
 
+/* Three files claiming one UID (copied between folders): one keeps it, keys stay unique. */
+static void test_uid_clash(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX + 16], err[256];
+	struct msg_source *s = NULL;
+	struct store_folder *f = NULL;
+	struct store_msg *m = NULL;
+	size_t nf = 0, n = 0;
+	uint32_t uidv = 0;
+
+	snprintf(root, sizeof(root), "%s/clash", top);
+	mk("%s%s", root, "");
+	mkfolder(root, "INBOX");
+	mkfolder(root, "Empty");
+	snprintf(dir, sizeof(dir), "%s/INBOX/cur", root);
+	put(dir, "300.U9V1.mailstage:2,", &cf[1], 300);
+	put(dir, "100.U9V1.mailstage:2,S", &cf[2], 100);
+	put(dir, "200.U9V1.mailstage:2,", &cf[3], 200);
+	CHECK(store_dir_open_source(root, &s, err, sizeof(err)) == MS_OK);
+	CHECK(s && s->ops->list_folders(s, &f, &nf) == MS_OK && nf == 2);
+	CHECK(nf == 2 && s->ops->open_folder(s, &f[0], &uidv, &m, &n) == MS_OK && n == 3);
+	if (n == 3) {
+		CHECK(uidv == 1 && m[0].uid == 9 && m[1].uid == 0 && m[2].uid == 0);
+		CHECK_STR(m[0].key, "9");
+		CHECK_STR(m[1].key, "200.U9V1.mailstage");
+		CHECK_STR(m[2].key, "300.U9V1.mailstage");
+	}
+	store_msgs_free(m, n);
+	m = NULL;
+	CHECK(nf == 2 && s->ops->open_folder(s, &f[1], &uidv, &m, &n) == MS_OK && n == 0);
+	CHECK(uidv == 0);
+	store_msgs_free(m, n);
+	store_folders_free(f, nf);
+	if (s)
+		s->ops->close(s);
+}
+
 static void test_mount(void)
 {
 	char root[PATH_MAX], err[256];
@@ -1024,6 +1061,7 @@ int main(void)
 	test_parsers();
 	test_mount();
 	test_trusted_xattrs();
+	test_uid_clash();
 	test_plain();
 	test_maildirpp();
 	snprintf(droot, sizeof(droot), "%s/backup", top);
