@@ -307,15 +307,16 @@ static char *msgid_pick(const char *s, size_t n)
 	return strndup(s, n);
 }
 
-/* Append one (continuation) line to the value, within MSGID_MAX. */
+/* Append one (continuation) line to the value, within MSGID_MAX; a bare CR
+ * (which next_line() leaves inside a line) is dropped like the folding, and
+ * so is a NUL (the result is a C string). */
 static void value_add(char *val, size_t *vn, const char *p, size_t n)
 {
-	size_t room = MSGID_MAX - *vn;
+	size_t i;
 
-	if (n > room)
-		n = room;
-	memcpy(val + *vn, p, n);
-	*vn += n;
+	for (i = 0; i < n && *vn < MSGID_MAX; i++)
+		if (p[i] != '\r' && p[i] != '\0')
+			val[(*vn)++] = p[i];
 }
 
 char *header_message_id(const char *p, size_t len)
