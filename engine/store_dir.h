@@ -39,7 +39,9 @@
  * Message facts (files in cur/ and new/ that are regular files whose names
  * do not start with '.'; tmp/ is ignored):
  *  - system flags: the Maildir info of the name (":2,DFRST", mname_parse());
- *    without info, the user.imap.flags xattr; messages in new/ never \Seen.
+ *    without info, the user.imap.flags xattr.  A message in new/ has no
+ *    info, so no \Seen, unless one was added: Dovecot (doveadm save, flags)
+ *    renames files in new/ to ":2,Sa" and means it, so it is honoured.
  *  - keywords: user.imap.flags when the file has it, else the lowercase info
  *    letters mapped by the folder's dovecot-keywords file.
  *  - uid, uidvalidity: user.imap.uid + user.imap.uidvalidity, else our name

@@ -139,7 +139,7 @@ static int xattr_facts(struct folder_ctx *c, const char *path, struct ent *e, ch
 }
 
 /* System flags (from the name's info, else the xattr) and keywords. */
-static enum ms_status flag_facts(struct folder_ctx *c, const char *sub, const char *name,
+static enum ms_status flag_facts(struct folder_ctx *c, const char *name,
 				 unsigned sys, const char *xflags, struct ent *e)
 {
 	unsigned xsys = 0;
@@ -149,8 +149,6 @@ static enum ms_status flag_facts(struct folder_ctx *c, const char *sub, const ch
 		return MS_ERR_NOMEM;
 	if (xflags && maildir_unique_len(name) == strlen(name))
 		sys = xsys;
-	if (!strcmp(sub, "new"))
-		sys &= ~MF_SEEN;
 	e->m.flags = flags_join(sys, kw);
 	free(kw);
 	return e->m.flags ? MS_OK : MS_ERR_NOMEM;
@@ -186,7 +184,7 @@ static enum ms_status file_facts(struct folder_ctx *c, const char *sub, const ch
 		e->m.internaldate = kind == MNAME_OURS ? mm.internaldate : (long long)st->st_mtime;
 	if (!e->m.message_id && !has_uid)
 		e->m.message_id = read_message_id(c, path);
-	if ((st_ = flag_facts(c, sub, name, mm.flags, xflags, e)))
+	if ((st_ = flag_facts(c, name, mm.flags, xflags, e)))
 		goto out;
 	e->m.size = (uint64_t)st->st_size;
 	e->m.key = strndup(name, ulen);
