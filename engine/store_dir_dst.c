@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "imap.h"
+#include "rules.h"
 #include "imapdate.h"
 #include "maildir_meta.h"
 #include "mname.h"
@@ -178,20 +179,10 @@ out:
 
 static void set_folder_xattrs(const char *dir, const char *name, unsigned special_use)
 {
-	char su[128] = "";
-	unsigned bit;
+	char su[128];
 
 	dir_set_xattr(dir, -1, "user.imap.name", name);
-	for (bit = 1; bit && bit <= SU_TRASH; bit <<= 1) {
-		const char *a = (special_use & bit) ? imap_special_use_name(bit) : NULL;
-
-		if (a && strlen(su) + strlen(a) + 2 < sizeof(su)) {
-			if (su[0])
-				strcat(su, " ");
-			strcat(su, a);
-		}
-	}
-	if (su[0])
+	if (special_use && rules_special_use_format(special_use, su, sizeof(su))[0])
 		dir_set_xattr(dir, -1, "user.imap.special_use", su);
 }
 

@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "imap.h"
 #include "json.h"
+#include "rules.h"
 
 #define DEFAULT_MAX_SIZE (35ull * 1024 * 1024)
 
@@ -40,15 +41,6 @@ static enum ms_status add_msg(void *ctx, const struct imap_msg *m)
 	return MS_OK;
 }
 
-static void special_text(unsigned su, char *out, size_t len)
-{
-	out[0] = '\0';
-	for (unsigned bit = 1; bit <= SU_TRASH; bit <<= 1)
-		if (su & bit)
-			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? " " : "",
-				 imap_special_use_name(bit));
-}
-
 static void human(uint64_t n, char *out, size_t len)
 {
 	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -67,7 +59,7 @@ static void print_row(const struct imap_folder *f, const struct folder_stats *fs
 	char su[128], b1[32], b2[32];
 	static const char *const ns[3] = { "personal", "other", "shared" };
 
-	special_text(f->special_use, su, sizeof(su));
+	rules_special_use_format(f->special_use, su, sizeof(su));
 	if (json) {
 		printf("{\"folder\":");
 		json_str(stdout, f->name);
