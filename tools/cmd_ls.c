@@ -54,6 +54,18 @@ static void human(uint64_t n, char *out, size_t len)
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
+/* printf pads by bytes; pad by characters so UTF-8 names line up. */
+static void print_padded(const char *s, int width)
+{
+	int chars = 0;
+
+	for (const char *p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	fputs(s, stdout);
+	for (; chars < width; chars++)
+		putchar(' ');
+}
+
 static void print_row(const struct imap_folder *f, const struct folder_stats *fs, int json)
 {
 	char su[128], b1[32], b2[32];
@@ -76,7 +88,8 @@ static void print_row(const struct imap_folder *f, const struct folder_stats *fs
 	}
 	human(fs->bytes, b1, sizeof(b1));
 	human(fs->largest, b2, sizeof(b2));
-	printf("%-32s %-10s %8u %11s %11s %6llu%s\n", f->name, su[0] ? su : "-", fs->count, b1, b2,
+	print_padded(f->name, 32);
+	printf(" %-10s %8u %11s %11s %6llu%s\n", su[0] ? su : "-", fs->count, b1, b2,
 	       (unsigned long long)fs->over, (f->attrs & LIST_NOSELECT) ? "  (not a mail folder)" : "");
 }
 
