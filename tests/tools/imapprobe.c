@@ -318,8 +318,8 @@ static int cmd_append(struct imap *im, char **argv)
 static int cmd_list(struct imap *im)
 {
 	struct imap_namespaces ns;
-	struct imap_folder *f;
-	size_t n;
+	struct imap_folder *f = NULL;
+	size_t n = 0;
 
 	if (imap_namespace(im, &ns) || imap_list(im, &ns, 1, &f, &n))
 		die("LIST", im);
