@@ -6,7 +6,7 @@
  *
  * Threads: the reader uses only the worker's source session; this thread
  * only the destination session and the state.  They meet in a queue of at
- * most QDEPTH fetched batches, which bounds memory (each spool keeps at most
+ * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder), which bounds memory (each spool keeps at most
  * batch_bytes in memory, the rest in a temporary file).
  */
 #include <signal.h>
@@ -16,7 +16,7 @@
 #include <strings.h>
 #include "copy_int.h"
 
-#define QDEPTH 2
+#define QDEPTH 1
 
 struct item {
 	struct store_msg *m;
@@ -434,9 +434,16 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 		r.dest_uidnext = *uidnext;
 		put_rec(f, &r);
 		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
-		su[i] = (struct store_upload){ u[i].it->m->flags, u[i].it->m->internaldate,
-					       u[i].it->m->tzoff, u[i].size, upload_read, &cur[i],
-					       spool_rewind };
+		su[i] = (struct store_upload){ .flags = u[i].it->m->flags,
+					       .internaldate = u[i].it->m->internaldate,
+					       .tzoff = u[i].it->m->tzoff,
+					       .size = u[i].size,
+					       .read = upload_read,
+					       .ctx = &cur[i],
+					       .uid = u[i].it->m->uid,
+					       .uidvalidity = f->v,
+					       .message_id = u[i].it->m->message_id,
+					       .rewind = spool_rewind };
 	}
 	flush(f); /* 'pending' is on disk before the first byte goes out */
 	test_delay(f->r);
@@ -582,7 +589,7 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 		if (attempt)
 			copy_sleep_ms(f->r, base << (attempt - 1 < 5 ? attempt - 1 : 5));
 		spool_free(b->sp);
-		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 8u << 20);
+		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
 		if (!b->sp) {
 			b->st = MS_ERR_NOMEM;
 			return;
@@ -599,7 +606,7 @@ static struct batch *next_batch(struct fctx *f, size_t *i)
 {
 	const struct copy_opts *o = f->r->o;
 	size_t cnt = o->batch_count ? o->batch_count : 200, j = *i;
-	uint64_t maxb = o->batch_bytes ? o->batch_bytes : 8u << 20, bytes = 0;
+	uint64_t maxb = o->batch_bytes ? o->batch_bytes : 4u << 20, bytes = 0;
 	struct batch *b = calloc(1, sizeof(*b));
 
 	while (j < f->nitems && j - *i < cnt &&
