@@ -104,7 +104,7 @@ run_mailstage() {
 	timed "mailstage-c$conns" "$MAILSTAGE" copy --tls none --progress none --no-state \
 		--connections "$conns" --source-password-file "$SRC_PW" --dest-password-file "$DST_PW" \
 		"imap://alice@127.0.0.1:$SRC_PORT/" "imap://bob@127.0.0.1:$DST_PORT/"
-	check_copied "mailstage"
+	check_copied "mailstage" strict
 	dovecot_stop "$DST"
 }
 
@@ -191,6 +191,7 @@ for label in mailstage-c1 mailstage-c3 mbsync doveadm-backup; do
 		{ w[NR] = $2; c[NR] = $3; r[NR] = $4 }
 		END { m = int((NR + 1) / 2); printf "%-16s %8.2f %8.0f %8.1f %8.2f %8d\n", l, w[m], n / w[m], b / 1e6 / w[m], c[m], r[m] }'
 done | tee "$T/medians"
+cat "$T/notes" 2>/dev/null | sort | uniq -c
 grep '^mailstage-50MiB ' "$T/runs" | awk '{ printf "mailstage, one 50 MiB message: peak RSS %d MB, CPU %.2f s\n", $4, $3 }'
 awk '{ v[$1] = $3 } END {
 	printf "ratios (msg/s): mailstage-c1 / mbsync = %.2f, / doveadm = %.2f; mailstage-c3 / mbsync = %.2f, / doveadm = %.2f\n",

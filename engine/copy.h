@@ -107,7 +107,7 @@ struct copy_opts {
 	int dry_run, verify, dedupe;
 	int connections;                /* folders at a time (default 1) */
 	size_t batch_count;             /* messages per fetch/upload batch (default 200) */
-	uint64_t batch_bytes;           /* bytes per batch (default 8 MiB) */
+	uint64_t batch_bytes;           /* bytes per batch (default 4 MiB) */
 	int retries;                    /* transient failures per batch (default 5) */
 	int backoff_ms;                 /* first backoff (default 1000), doubled each time */
 	volatile sig_atomic_t *stop;

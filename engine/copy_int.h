@@ -1,8 +1,6 @@
 /*
  * copy_int.h - what the copy engine's files share: the run, its workers,
- * one folder's plan, the match index, and the thin layer over rules.h
- * (copy_rules.c, the only file that includes rules.h, whose SU_* names clash
- * with imap.h's).
+ * one folder's plan, the match index; the rules come through copy_rules.h.
  */
 #ifndef MS_COPY_INT_H
 #define MS_COPY_INT_H

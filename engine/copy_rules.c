@@ -1,7 +1,6 @@
 /*
- * copy_rules.c - the copy engine's view of rules.h.  Kept apart because
- * rules.h and imap.h both define the SU_* bits (with the same values): this
- * file includes only rules.h, the engine only copy_int.h.
+ * copy_rules.c - the copy engine's view of rules.h (see copy_rules.h): the
+ * engine's files talk to the rules only through these few calls.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * copy_rules.h - the copy engine's thin layer over rules.h (copy_rules.c is
- * the only engine file that includes rules.h, whose SU_* names clash with
- * imap.h's).  Reasons are rules.h's enum rule_reason as int: 0 = take.
+ * copy_rules.h - the copy engine's thin layer over rules.h: the decisions
+ * the engine asks for, and the item cap's keys kept in one growing array.
+ * Reasons are rules.h's enum rule_reason as int: 0 = take.
  */
 #ifndef MS_COPY_RULES_H
 #define MS_COPY_RULES_H

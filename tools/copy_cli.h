@@ -1,7 +1,6 @@
 /*
  * copy_cli.h - the pieces of `mailstage copy` besides option parsing:
- * the rules options (copy_rulesopt.c, the only tools file that includes
- * rules.h, whose SU_* names clash with imap.h's), and the output side
+ * the rules options (copy_rulesopt.c), and the output side
  * (copy_output.c): terminal or JSON-lines progress, the --report file, the
  * final summary.
  */
