@@ -92,10 +92,13 @@ timed() {
 	printf '%s %.2f %s %s\n' "$label" "$wall" "$cpu" "$rss" | tee -a "$T/runs"
 }
 
+# check_copied TOOL [strict]: how many messages arrived (peers may skip some: noted, not fatal)
 check_copied() {
 	local got
 	got=$(for f in INBOX Sent Archive Work; do count_messages "$DST" bob "$f"; done | awk '{s += $1} END {printf "%d\n", s}')
-	[ "$got" = "$TOTAL_MSGS" ] || fail "$1: destination holds $got of $TOTAL_MSGS messages"
+	[ "$got" = "$TOTAL_MSGS" ] && return 0
+	[ "${2:-}" = strict ] && fail "$1: destination holds $got of $TOTAL_MSGS messages"
+	echo "note: $1 copied $got of $TOTAL_MSGS messages" | tee -a "$T/notes"
 }
 
 run_mailstage() {
