@@ -604,8 +604,8 @@ static int do_validate(struct bcmd *c)
 	rc = load_csv(&b, "validate");
 	if (!rc) {
 		ni = batchcsv_invalid_count(b.csv);
-		printf("%s: %lu rows: %zu valid, %zu refused\n", c->pos[0], batchcsv_total(b.csv),
-		       batchcsv_count(b.csv), ni);
+		printf("%s: %lu row%s: %zu valid, %zu refused\n", c->pos[0], batchcsv_total(b.csv),
+		       batchcsv_total(b.csv) == 1 ? "" : "s", batchcsv_count(b.csv), ni);
 		for (size_t i = 0; i < ni; i++) {
 			const struct batchcsv_invalid *inv = batchcsv_invalid(b.csv, i);
 			printf("  line %lu: %s: %s\n", inv->line, inv->email, inv->reason);
