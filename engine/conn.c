@@ -235,6 +235,8 @@ enum ms_status conn_open(const struct ms_server *srv, struct conn **out, char *e
 	rc = configure(c->curl, c, srv, ebuf);
 	if (!rc)
 		rc = curl_easy_perform(c->curl);
+	/* ebuf dies with this frame: a later curl_easy_send/recv error must not write there */
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc) {
 		st = explain(rc, ebuf, c, srv, err, errlen);
 		goto out;

@@ -9,6 +9,7 @@
  * most QDEPTH fetched batches, which bounds memory (each spool keeps at most
  * batch_bytes in memory, the rest in a temporary file).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,50 @@ struct fctx {
 	int reader_done;
 };
 
+/* ---- test hooks ---- */
+
+/*
+ * MAILSTAGE_TEST_KILL="POINT:N" makes the process SIGKILL itself at an exact
+ * point, for the crash tests: "fetch" after N fetched batches, "store" after
+ * N uploads returned (stored, not yet recorded), "bytes" once N message
+ * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
+ * upload (server-restart tests).  Without them nothing happens.
+ */
+static void test_hook(const char *point, uint64_t add)
+{
+	static uint64_t count[3];
+	static const char *const names[3] = { "fetch", "store", "bytes" };
+	const char *env = getenv("MAILSTAGE_TEST_KILL");
+	size_t len;
+
+	if (!env)
+		return;
+	for (int i = 0; i < 3; i++) {
+		len = strlen(names[i]);
+		if (strcmp(point, names[i]) || strncmp(env, names[i], len) || env[len] != ':')
+			continue;
+		if (__atomic_add_fetch(&count[i], add, __ATOMIC_SEQ_CST) >=
+		    strtoull(env + len + 1, NULL, 10))
+			raise(SIGKILL);
+	}
+}
+
+static void test_delay(struct crun *r)
+{
+	const char *env = getenv("MAILSTAGE_TEST_DELAY_MS");
+
+	if (env)
+		copy_sleep_ms(r, atol(env));
+}
+
+static enum ms_status upload_read(void *ctx, char *p, size_t n, size_t *got)
+{
+	enum ms_status st = spool_read(ctx, p, n, got);
+
+	test_hook("bytes", *got);
+	return st;
+}
+
 /* ---- records ---- */
 
 static struct state_rec base_rec(struct fctx *f, const struct store_msg *m, enum state_status s)
@@ -72,6 +117,7 @@ static struct state_rec base_rec(struct fctx *f, const struct store_msg *m, enum
 	r.size = m->size;
 	r.message_id = m->message_id;
 	r.flags = m->flags;
+	r.internaldate = m->internaldate;
 	r.dest_folder = f->cf->dest;
 	r.status = s;
 	return r;
@@ -227,12 +273,12 @@ static uint32_t resume_from(struct fctx *f)
 
 /* ---- matching what is there already ---- */
 
-static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+/* Among the unused records with this content, the one with the same date, else the first. */
+static struct state_rec *pick_old(struct fctx *f, const struct item *it, uint64_t size,
+				  const char *sha)
 {
-	struct state_rec key = { 0 }, *kp = &key, **hit;
+	struct state_rec key = { 0 }, *kp = &key, **hit, *any = NULL;
 
-	if (!f->nold)
-		return 0;
 	snprintf(key.sha256, sizeof(key.sha256), "%s", sha);
 	hit = bsearch(&kp, f->old, f->nold, sizeof(*f->old), sha_cmp);
 	while (hit && hit > f->old && !strcmp(hit[-1]->sha256, sha))
@@ -241,19 +287,31 @@ static int match_old(struct fctx *f, struct item *it, uint64_t size, const char 
 		struct state_rec *o = *hit;
 		if (o->size != size || o->status != STATE_COPIED)
 			continue;
-		struct state_rec now = *o;
-		if (f->r->o->state)
-			state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
-				    it->m->key);
-		o->status = STATE_NONE; /* used */
-		now.uidvalidity = f->v;
-		now.key = it->m->key;
-		if (!flags_equal(o->flags, it->m->flags))
-			update_flags(f, &now, it->m, o->dest_uid, o->dest_key);
-		note_copied(f, size, 1);
-		return 1;
+		if (o->internaldate == it->m->internaldate)
+			return o;
+		if (!any)
+			any = o;
 	}
-	return 0;
+	return any;
+}
+
+static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+{
+	struct state_rec *o = f->nold ? pick_old(f, it, size, sha) : NULL, now;
+
+	if (!o)
+		return 0;
+	now = *o;
+	if (f->r->o->state)
+		state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
+			    it->m->key);
+	o->status = STATE_NONE; /* used */
+	now.uidvalidity = f->v;
+	now.key = it->m->key;
+	if (!flags_equal(o->flags, it->m->flags))
+		update_flags(f, &now, it->m, o->dest_uid, o->dest_key);
+	note_copied(f, size, 1);
+	return 1;
 }
 
 static int match_dest(struct fctx *f, struct dindex *ix, struct item *it, uint64_t size,
@@ -377,10 +435,13 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 		put_rec(f, &r);
 		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
 		su[i] = (struct store_upload){ u[i].it->m->flags, u[i].it->m->internaldate,
-					       u[i].it->m->tzoff, u[i].size, spool_read, &cur[i] };
+					       u[i].it->m->tzoff, u[i].size, upload_read, &cur[i],
+					       spool_rewind };
 	}
 	flush(f); /* 'pending' is on disk before the first byte goes out */
+	test_delay(f->r);
 	d->ops->store(d, f->did, su, n, res);
+	test_hook("store", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].status && transient(&res[i])) {
 			long h = backoff_hint(&res[i]);
@@ -564,6 +625,7 @@ static void *reader_main(void *arg)
 
 	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
+		test_hook("fetch", 1);
 		pthread_mutex_lock(&f->ql);
 		while (f->qlen == QDEPTH && !copy_stopped(f->r))
 			pthread_cond_wait(&f->qc, &f->ql);

@@ -76,7 +76,12 @@ struct msg_source {
 	char *label;         /* for reports: "imap://alice@host/" or the directory */
 };
 
-/* A message to store: the bytes come from read() in pieces. */
+/*
+ * A message to store: the bytes come from read() in pieces.  A store that
+ * must send a message again (a refused MULTIAPPEND batch retried one by one)
+ * calls rewind() first; it may be NULL when the caller cannot rewind, and
+ * then the store must not read a message twice.
+ */
 struct store_upload {
 	const char *flags;
 	long long internaldate;
@@ -84,6 +89,7 @@ struct store_upload {
 	uint64_t size;
 	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
 	void *ctx;
+	enum ms_status (*rewind)(void *ctx);
 };
 
 struct store_result {

@@ -222,6 +222,14 @@ enum ms_status spool_read(void *ctx, char *p, size_t n, size_t *got)
 	return MS_OK;
 }
 
+enum ms_status spool_rewind(void *ctx)
+{
+	struct spool_cursor *c = ctx;
+
+	c->pos = 0;
+	return MS_OK;
+}
+
 /* ---- hashing only ---- */
 
 static enum ms_status hs_begin(void *ctx, size_t index, uint64_t size)

@@ -42,8 +42,9 @@ uint64_t spool_size(const struct spool *sp, size_t index);
 const char *spool_sha256(const struct spool *sp, size_t index);
 /* A cursor at the start of message index, for spool_read(). */
 void spool_cursor(struct spool *sp, size_t index, struct spool_cursor *c);
-/* store_upload.read: ctx is a struct spool_cursor. */
+/* store_upload.read and .rewind: ctx is a struct spool_cursor. */
 enum ms_status spool_read(void *ctx, char *p, size_t n, size_t *got);
+enum ms_status spool_rewind(void *ctx);
 /* Bytes of all the complete messages. */
 uint64_t spool_total(const struct spool *sp);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ static const char schema[] =
 	" dest_uidvalidity INTEGER NOT NULL DEFAULT 0, dest_uid INTEGER NOT NULL DEFAULT 0,"
 	" dest_uidnext INTEGER NOT NULL DEFAULT 0, dest_key TEXT,"
 	" status INTEGER NOT NULL, reason TEXT, detail TEXT,"
+	" internaldate INTEGER NOT NULL DEFAULT 0,"
 	" first_seen INTEGER NOT NULL, updated INTEGER NOT NULL,"
 	" PRIMARY KEY(folder, uidvalidity, key)) WITHOUT ROWID;";
 
@@ -37,20 +39,21 @@ enum { Q_PUT, Q_REKEY, Q_LOAD, Q_COUNT, Q_MAX };
 static const char *const queries[Q_MAX] = {
 	[Q_PUT] = "INSERT INTO msg(folder,uidvalidity,key,size,sha256,message_id,flags,"
 		  "dest_folder,dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,"
-		  "detail,first_seen,updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-		  "?14,?15,?16,?16) ON CONFLICT(folder,uidvalidity,key) DO UPDATE SET "
-		  "size=?4,sha256=?5,message_id=?6,flags=?7,dest_folder=?8,dest_uidvalidity=?9,"
+		  "detail,internaldate,first_seen,updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+		  "?11,?12,?13,?14,?15,?17,?16,?16) ON CONFLICT(folder,uidvalidity,key) DO UPDATE "
+		  "SET size=?4,sha256=?5,message_id=?6,flags=?7,dest_folder=?8,dest_uidvalidity=?9,"
 		  "dest_uid=?10,dest_uidnext=?11,dest_key=?12,status=?13,reason=?14,detail=?15,"
-		  "updated=?16",
+		  "internaldate=?17,updated=?16",
 	[Q_REKEY] = "UPDATE OR REPLACE msg SET uidvalidity=?4, key=?5, updated=?6 "
 		    "WHERE folder=?1 AND uidvalidity=?2 AND key=?3",
 	[Q_LOAD] = "SELECT uidvalidity,key,size,sha256,message_id,flags,dest_folder,"
-		   "dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,detail,updated "
-		   "FROM msg WHERE folder=?1",
+		   "dest_uidvalidity,dest_uid,dest_uidnext,dest_key,status,reason,detail,updated,"
+		   "internaldate FROM msg WHERE folder=?1",
 	[Q_COUNT] = "SELECT status, count(*) FROM msg GROUP BY status",
 };
 
 struct state {
+	int lock_fd;       /* flock'ed <path>.lock: one run per state file */
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_MAX];
 	pthread_mutex_t lock;
@@ -186,13 +189,40 @@ out:
 	return st;
 }
 
+/* Two runs on one state file would both upload what neither has recorded yet. */
+static enum ms_status lock_file(struct state *s, const char *path)
+{
+	char *lp = NULL;
+
+	if (asprintf(&lp, "%s.lock", path) < 0)
+		return MS_ERR_NOMEM;
+	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lp);
+	if (s->lock_fd < 0) {
+		snprintf(s->err, sizeof(s->err), "cannot lock the state file %s: %s", path,
+			 strerror(errno));
+		return MS_ERR_IO;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+		snprintf(s->err, sizeof(s->err),
+			 "another mailstage run is using the state file %s; wait for it to end",
+			 path);
+		return MS_ERR_USAGE;
+	}
+	return MS_OK;
+}
+
 static enum ms_status open_db(struct state *s, const char *path)
 {
+	enum ms_status st;
+
 	if (make_parent(path) || (access(path, F_OK) && create_private(path))) {
 		snprintf(s->err, sizeof(s->err), "cannot create the state file %s: %s", path,
 			 strerror(errno));
 		return MS_ERR_IO;
 	}
+	if ((st = lock_file(s, path)))
+		return st;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL))
 		return db_fail(s, path);
 	sqlite3_busy_timeout(s->db, 10000);
@@ -219,6 +249,7 @@ enum ms_status state_open(const char *path, const char *src_label, const char *d
 		return MS_ERR_NOMEM;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	s->lock_fd = -1;
 	st = open_db(s, path);
 	if (!st)
 		st = check_pair(s, src_label, dst_label);
@@ -251,6 +282,8 @@ void state_close(struct state *s)
 			sqlite3_finalize(s->q[i]);
 		sqlite3_close(s->db);
 	}
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -301,6 +334,7 @@ static void bind_rec(sqlite3_stmt *q, const char *folder, const struct state_rec
 	bind_opt(q, 14, r->reason);
 	bind_opt(q, 15, r->detail);
 	sqlite3_bind_int64(q, 16, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(q, 17, r->internaldate);
 }
 
 static enum ms_status step_done(struct state *s, sqlite3_stmt *q, const char *what)
@@ -374,6 +408,7 @@ static void row_to_rec(sqlite3_stmt *q, struct state_rec *r)
 	r->reason = col_dup(q, 12);
 	r->detail = col_dup(q, 13);
 	r->updated = sqlite3_column_int64(q, 14);
+	r->internaldate = sqlite3_column_int64(q, 15);
 }
 
 static int rec_cmp(const void *a, const void *b)

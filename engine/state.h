@@ -24,6 +24,10 @@
  * committed; a power cut may lose the last commits, which resume handles as
  * if they never ran), created mode 0600.  Never holds a password.
  *
+ * One run at a time: state_open() takes an exclusive lock on <path>.lock
+ * (released when the process ends, however it ends); a second run on the
+ * same file gets MS_ERR_USAGE.
+ *
  * Thread-safety: one struct state may be shared by the engine's workers;
  * every call takes an internal mutex.  Records handed out are copies owned by
  * the caller (state_recs_free()).
@@ -50,6 +54,7 @@ struct state_rec {
 	char sha256[65];    /* lowercase hex, "" when not known */
 	char *message_id;   /* NULL when absent */
 	char *flags;        /* flags last written to the destination, IMAP form */
+	long long internaldate; /* of the source message, epoch seconds */
 	char *dest_folder;  /* destination folder name (msgstore form) */
 	uint32_t dest_uidvalidity, dest_uid, dest_uidnext;
 	char *dest_key;     /* directory destinations: the file's base name */

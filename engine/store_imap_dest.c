@@ -173,6 +173,14 @@ static enum ms_status append_singles(struct imap_dest *d, const char *id,
 	return st && ms_status_is_fatal_conn(st) ? st : MS_OK;
 }
 
+static int can_rewind(const struct store_upload *up, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!up[i].rewind)
+			return 0;
+	return 1;
+}
+
 /* One MULTIAPPEND of up[i..j); on a refusal, the same messages one by one. */
 static enum ms_status multi_batch(struct imap_dest *d, const char *id, const struct store_upload *up,
 				  size_t i, size_t j, struct store_result *res)
@@ -188,11 +196,13 @@ static enum ms_status multi_batch(struct imap_dest *d, const char *id, const str
 		st = imap_multiappend(d->s.im, id, iu, j - i, a);
 	for (size_t k = i; k < j && a; k++)
 		to_result(&a[k - i], &res[k]);
-	if ((st == MS_ERR_NO || st == MS_ERR_BAD) && imap_alive(d->s.im)) {
+	if ((st == MS_ERR_NO || st == MS_ERR_BAD) && imap_alive(d->s.im) && can_rewind(up + i, j - i)) {
 		/* which one? the singles say, each with the server's own words */
 		todo = calloc(j - i, 1);
 		st = todo ? MS_OK : MS_ERR_NOMEM;
-		if (todo) {
+		for (size_t k = i; !st && k < j; k++)
+			st = up[k].rewind(up[k].ctx);
+		if (!st) {
 			memset(todo, 1, j - i);
 			st = append_singles(d, id, up + i, j - i, todo, res + i);
 		}

@@ -52,6 +52,9 @@ static void test_roundtrip(const char *path)
 
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 	CHECK(!state_open(path, "imap://a@h/", "imap://b@h/", &s, err, sizeof(err)));
+	struct state *s2;
+	CHECK(state_open(path, "imap://a@h/", "imap://b@h/", &s2, err, sizeof(err)) == MS_ERR_USAGE);
+	CHECK(strstr(err, "another mailstage run") != NULL);
 	CHECK(!state_load_folder(s, "INBOX", &v, &n));
 	CHECK(n == 2);
 	/* sorted bytewise: "10" before "2" */

@@ -53,3 +53,10 @@ ms_copy() {
 count_messages() {
 	imap_dump "$1" "$2" "$3" | grep -c . || true
 }
+
+# ms_copy_bg ARGS...: like ms_copy, in the background; $! is mailstage itself
+# (exec), so a test can kill -9 exactly that process.
+ms_copy_bg() {
+	(exec "$MAILSTAGE" copy --tls none --progress none \
+		--source-password-file "$SRC_PW" --dest-password-file "$DST_PW" "$@") &
+}
