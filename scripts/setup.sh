@@ -25,6 +25,8 @@ PACKAGES=(
 	# runtime and test tools
 	fuse3 libarchive-tools sqlite3 dovecot-imapd dovecot-core isync rsync
 	attr mutt openssl zstd xz-utils valgrind procps iproute2 psmisc
+	# batch tests: a real local SMTP server for status mail, GNU parallel for shards
+	postfix parallel
 	ca-certificates
 	# docs (rst2man)
 	python3-docutils

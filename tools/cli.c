@@ -112,6 +112,22 @@ int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_se
 	return 0;
 }
 
+int cli_server_base(struct ms_server *srv, const char *url, const struct cli_server *cs,
+		    char *err, size_t errlen)
+{
+	enum ms_status st;
+
+	server_init(srv);
+	st = server_parse_url(url, srv, err, errlen);
+	if (!st && apply_options(srv, cs, err, errlen))
+		st = MS_ERR_USAGE;
+	if (st) {
+		server_free(srv);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_exit_for_connect(enum ms_status st)
 {
 	return st == MS_ERR_USAGE ? EXIT_USAGE : EXIT_CONNECT;

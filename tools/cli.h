@@ -61,6 +61,13 @@ int cli_server_opt(struct cli_server *cs, int opt, const char *arg);
 int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_server *cs,
 		     const char *envname);
 
+/*
+ * URL + options without credentials: the URL may name no user (batch: the
+ * users come from the CSV).  0 on success, -1 with err filled (srv freed).
+ */
+int cli_server_base(struct ms_server *srv, const char *url, const struct cli_server *cs,
+		    char *err, size_t errlen);
+
 /* Exit code for an engine failure to connect or log in (3) vs. usage (2). */
 int cli_exit_for_connect(enum ms_status st);
 

@@ -8,5 +8,6 @@
 int cmd_check(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "connect, verify TLS, log in; explain any failure" },
 	{ "ls", cmd_ls, "folders with message counts and sizes" },
 	{ "copy", cmd_copy, "copy messages to another server or a Maildir; incremental, resumable" },
+	{ "batch", cmd_batch, "migrate the mailboxes listed in a CSV file" },
 };
 
 static void usage(FILE *f)
