@@ -191,6 +191,15 @@ enum ms_status imap_multiappend(struct imap *im, const char *raw_mailbox,
 enum ms_status imap_append(struct imap *im, const char *raw_mailbox, const struct imap_upload *up,
 			   struct imap_appended *res);
 
+/*
+ * UID STORE <uidset> FLAGS.SILENT (<flags>) on the SELECTed folder (never a
+ * source: refused on a read-only one); \Recent is dropped from flags.
+ */
+enum ms_status imap_uid_store(struct imap *im, const char *uidset, const char *flags);
+/* STATUS (UIDNEXT UIDVALIDITY) of a folder; MS_ERR_NOTFOUND when it does not exist. */
+enum ms_status imap_status_uid(struct imap *im, const char *raw, uint32_t *uidvalidity,
+			       uint32_t *uidnext);
+
 /* Quote s as an IMAP quoted string into b; MS_ERR_USAGE if s holds CR, LF or NUL. */
 struct buf;
 enum ms_status imap_quote(struct buf *b, const char *s);

@@ -23,9 +23,16 @@
 #include "imap.h"
 #include "status.h"
 
-/* A folder as the user sees it. */
+/*
+ * A folder as the user sees it.  FOLDER NAMES (store_folder.name and the
+ * name given to ensure_folder): UTF-8, hierarchy levels joined with '/', each
+ * level in the mount's escaped form (mname_escape_component(): a '/' inside a
+ * level is "%2F", '%' is "%25", a level "cur" is "%63ur"), which is also what
+ * the rules match and what a Maildir destination uses as its relative path.
+ * INBOX is "INBOX".
+ */
 struct store_folder {
-	char *name;          /* UTF-8, hierarchy levels joined with '/' (what rules match) */
+	char *name;          /* UTF-8, escaped levels joined with '/' (see above) */
 	char *id;            /* store's own handle: IMAP raw name, or a relative directory path */
 	char sep;            /* the store's hierarchy separator (IMAP), '/' for directories */
 	unsigned special_use;/* SU_* from imap.h */
@@ -105,6 +112,20 @@ struct msg_dest_ops {
 				    uint32_t uid, const char *flags);
 	const char *(*errmsg)(struct msg_dest *d);
 	void (*close)(struct msg_dest *d);
+	/*
+	 * Optional (NULL when the store cannot): stream the bodies of stored
+	 * messages msgs[0..n) of folder id (as scan() gave them) to the sink.
+	 * Used by --verify and to confirm a resume match by SHA-256.
+	 */
+	enum ms_status (*read)(struct msg_dest *d, const char *id, const struct store_msg *msgs,
+			       size_t n, const struct msg_sink *sink);
+	/*
+	 * Optional: the folder's UIDVALIDITY and UIDNEXT now (IMAP STATUS).  The
+	 * engine records UIDNEXT before an upload; after a crash it looks for the
+	 * message only among UIDs at or above it.  NULL: the whole folder is scanned.
+	 */
+	enum ms_status (*next_uid)(struct msg_dest *d, const char *id, uint32_t *uidvalidity,
+				   uint32_t *uidnext);
 };
 struct msg_dest {
 	const struct msg_dest_ops *ops;
@@ -113,5 +134,7 @@ struct msg_dest {
 
 void store_folders_free(struct store_folder *f, size_t n);
 void store_msgs_free(struct store_msg *m, size_t n);
+/* Free the dest_key strings of n results (not the array). */
+void store_results_clear(struct store_result *r, size_t n);
 
 #endif

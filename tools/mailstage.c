@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "check", cmd_check, "connect, verify TLS, log in; explain any failure" },
 	{ "ls", cmd_ls, "folders with message counts and sizes" },
+	{ "copy", cmd_copy, "copy messages to another server or a Maildir; incremental, resumable" },
 };
 
 static void usage(FILE *f)

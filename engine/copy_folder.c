@@ -1,0 +1,756 @@
+/*
+ * copy_folder.c - one folder's copy: decide per message (state, rules, item
+ * cap), then a reader thread fetches batches of bodies into spools while this
+ * thread matches and uploads the previous batch; flag changes and --verify
+ * at the end.  See copy.h for the identity and resume rules.
+ *
+ * Threads: the reader uses only the worker's source session; this thread
+ * only the destination session and the state.  They meet in a queue of at
+ * most QDEPTH fetched batches, which bounds memory (each spool keeps at most
+ * batch_bytes in memory, the rest in a temporary file).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "copy_int.h"
+
+#define QDEPTH 2
+
+struct item {
+	struct store_msg *m;
+	struct state_rec *rec;  /* the state's record, or NULL */
+	int need_match;         /* may already be at the destination */
+};
+
+struct batch {
+	size_t first, n;        /* items[first .. first + n) */
+	struct store_msg *msgs; /* shallow copies, for the source's read() */
+	struct spool *sp;
+	enum ms_status st;
+	char err[256];
+};
+
+struct fctx {
+	struct cworker *w;
+	struct crun *r;
+	struct cfolder *cf;
+	uint32_t v;
+	struct store_msg *m;
+	size_t n;
+	struct state_rec *recs;
+	size_t nrec;
+	struct state_rec **old; /* copied under another UIDVALIDITY, by sha */
+	size_t nold;
+	struct item *items;
+	size_t nitems;
+	struct item *upd;       /* copied earlier, flags changed since */
+	size_t nupd;
+	char *did;
+	struct dindex ix;
+	int have_ix;
+	uint32_t next_uid;
+	uint64_t done;
+	struct store_msg *ver;  /* copied in this run, for --verify */
+	char (*ver_sha)[65];
+	size_t nver, capver;
+	pthread_mutex_t ql;
+	pthread_cond_t qc;
+	struct batch *q[QDEPTH];
+	size_t qlen;
+	int reader_done;
+};
+
+/* ---- records ---- */
+
+static struct state_rec base_rec(struct fctx *f, const struct store_msg *m, enum state_status s)
+{
+	struct state_rec r = { 0 };
+
+	r.uidvalidity = f->v;
+	r.key = m->key;
+	r.size = m->size;
+	r.message_id = m->message_id;
+	r.flags = m->flags;
+	r.dest_folder = f->cf->dest;
+	r.status = s;
+	return r;
+}
+
+static void put_rec(struct fctx *f, const struct state_rec *r)
+{
+	if (f->r->o->state && state_put(f->r->o->state, f->cf->src->name, r)) {
+		struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name };
+		ev.detail = state_errmsg(f->r->o->state);
+		copy_event(f->r, &ev);
+	}
+}
+
+static void flush(struct fctx *f)
+{
+	if (f->r->o->state)
+		state_flush(f->r->o->state);
+}
+
+static void fail_msg(struct fctx *f, const struct store_msg *m, const char *reason,
+		     const char *detail)
+{
+	struct state_rec r = base_rec(f, m, STATE_FAILED);
+
+	r.reason = (char *)reason;
+	r.detail = (char *)detail;
+	put_rec(f, &r);
+	copy_skip(f->r, f->cf, m, reason, detail, 1);
+}
+
+static void note_copied(struct fctx *f, uint64_t bytes, int matched)
+{
+	pthread_mutex_lock(&f->r->lock);
+	if (matched)
+		f->r->stats->matched++;
+	else {
+		f->r->stats->copied++;
+		f->r->stats->copied_bytes += bytes;
+	}
+	pthread_mutex_unlock(&f->r->lock);
+	f->done++;
+}
+
+/* ---- flags ---- */
+
+static void update_flags(struct fctx *f, struct state_rec *rec, const struct store_msg *m,
+			 uint32_t dest_uid, const char *dest_key)
+{
+	struct msg_dest *d = f->w->dst;
+	struct state_rec r = *rec;
+	enum ms_status st;
+
+	if (f->r->o->dry_run)
+		return;
+	st = d->ops->set_flags(d, f->did, dest_key, dest_uid, m->flags);
+	if (st) {
+		struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name };
+		char why[400];
+		snprintf(why, sizeof(why), "UID %u: the new flags could not be set: %s", m->uid,
+			 d->ops->errmsg(d));
+		ev.detail = why;
+		copy_event(f->r, &ev);
+		return;
+	}
+	r.flags = m->flags;
+	put_rec(f, &r);
+	pthread_mutex_lock(&f->r->lock);
+	f->r->stats->flags_updated++;
+	pthread_mutex_unlock(&f->r->lock);
+}
+
+/* ---- deciding ---- */
+
+static int take_message(struct fctx *f, struct store_msg *m)
+{
+	const struct rules *rules = f->r->o->rules;
+	char why[256] = "";
+	int reason = crule_message(rules, m->size, m->internaldate, why, sizeof(why));
+
+	if (!reason)
+		reason = crule_cap_check(f->r->cutoff, m->internaldate, f->cf->src->name, m->uid,
+					 why, sizeof(why));
+	if (reason)
+		copy_skip(f->r, f->cf, m, crule_name(reason), why, 0);
+	return !reason;
+}
+
+static int sha_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct state_rec *const *)a)->sha256, (*(struct state_rec *const *)b)->sha256);
+}
+
+/* Records copied under an earlier UIDVALIDITY: matched by content, never copied twice. */
+static enum ms_status index_old(struct fctx *f)
+{
+	f->old = calloc(f->nrec + 1, sizeof(*f->old));
+	if (!f->old)
+		return MS_ERR_NOMEM;
+	for (size_t i = 0; i < f->nrec; i++)
+		if (f->recs[i].uidvalidity != f->v && f->recs[i].status == STATE_COPIED &&
+		    f->recs[i].sha256[0])
+			f->old[f->nold++] = &f->recs[i];
+	if (f->nold)
+		qsort(f->old, f->nold, sizeof(*f->old), sha_cmp);
+	return MS_OK;
+}
+
+static enum ms_status classify(struct fctx *f)
+{
+	int match_all = f->r->o->dedupe || !f->r->o->state;
+
+	f->items = calloc(f->n + 1, sizeof(*f->items));
+	f->upd = calloc(f->n + 1, sizeof(*f->upd));
+	if (!f->items || !f->upd)
+		return MS_ERR_NOMEM;
+	for (size_t i = 0; i < f->n; i++) {
+		struct store_msg *m = &f->m[i];
+		struct state_rec *rec = state_find(f->recs, f->nrec, f->v, m->key);
+		if (rec && rec->status == STATE_COPIED) {
+			if (!flags_equal(rec->flags, m->flags))
+				f->upd[f->nupd++] = (struct item){ m, rec, 0 };
+			else
+				f->r->stats->unchanged++;
+			continue;
+		}
+		if (!take_message(f, m))
+			continue;
+		f->items[f->nitems++] = (struct item){ m, rec,
+						       match_all || (rec && rec->status == STATE_PENDING) };
+	}
+	return index_old(f);
+}
+
+/* The lowest destination UID a message in flight at a crash can have; 1 = all. */
+static uint32_t resume_from(struct fctx *f)
+{
+	uint32_t low = 0;
+
+	if (f->r->o->dedupe || !f->r->o->state)
+		return 1;
+	for (size_t i = 0; i < f->nitems; i++) {
+		struct state_rec *rec = f->items[i].rec;
+		if (!f->items[i].need_match || !rec)
+			continue;
+		if (!rec->dest_uidnext)
+			return 1;
+		if (!low || rec->dest_uidnext < low)
+			low = rec->dest_uidnext;
+	}
+	return low;
+}
+
+/* ---- matching what is there already ---- */
+
+static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+{
+	struct state_rec key = { 0 }, *kp = &key, **hit;
+
+	if (!f->nold)
+		return 0;
+	snprintf(key.sha256, sizeof(key.sha256), "%s", sha);
+	hit = bsearch(&kp, f->old, f->nold, sizeof(*f->old), sha_cmp);
+	while (hit && hit > f->old && !strcmp(hit[-1]->sha256, sha))
+		hit--;
+	for (; hit && hit < f->old + f->nold && !strcmp((*hit)->sha256, sha); hit++) {
+		struct state_rec *o = *hit;
+		if (o->size != size || o->status != STATE_COPIED)
+			continue;
+		struct state_rec now = *o;
+		if (f->r->o->state)
+			state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
+				    it->m->key);
+		o->status = STATE_NONE; /* used */
+		now.uidvalidity = f->v;
+		now.key = it->m->key;
+		if (!flags_equal(o->flags, it->m->flags))
+			update_flags(f, &now, it->m, o->dest_uid, o->dest_key);
+		note_copied(f, size, 1);
+		return 1;
+	}
+	return 0;
+}
+
+static int match_dest(struct fctx *f, struct dindex *ix, struct item *it, uint64_t size,
+		      const char *sha)
+{
+	struct dmatch *dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha);
+	struct state_rec r;
+
+	if (!dm)
+		return 0;
+	dm->used = 1;
+	r = base_rec(f, it->m, STATE_COPIED);
+	r.size = size;
+	snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
+	r.dest_uidvalidity = ix->uidvalidity;
+	r.dest_uid = dm->m->uid;
+	r.dest_key = dm->m->key;
+	r.flags = dm->m->flags;
+	put_rec(f, &r);
+	if (!flags_equal(dm->m->flags, it->m->flags))
+		update_flags(f, &r, it->m, dm->m->uid, dm->m->key);
+	note_copied(f, size, 1);
+	return 1;
+}
+
+/* ---- uploading ---- */
+
+struct up {
+	struct item *it;
+	size_t sp_index;
+	uint64_t size;
+	const char *sha;
+};
+
+static long backoff_hint(const struct store_result *res)
+{
+	const char *p = strcasestr(res->text, "Backoff Time");
+
+	if (p && (p = strpbrk(p, "0123456789")))
+		return strtol(p, NULL, 10);
+	if (!strcasecmp(res->code, "THROTTLED") || !strcasecmp(res->code, "UNAVAILABLE"))
+		return 30000;
+	return 0;
+}
+
+static int transient(const struct store_result *res)
+{
+	return ms_status_is_fatal_conn(res->status) || res->status == MS_ERR_TIMEOUT ||
+	       res->status == MS_ERR_IO || backoff_hint(res) > 0;
+}
+
+static void add_verify(struct fctx *f, const struct store_result *res, const char *sha)
+{
+	if (!f->r->o->verify)
+		return;
+	if (f->nver == f->capver) {
+		size_t cap = f->capver ? f->capver * 2 : 256;
+		struct store_msg *nm = realloc(f->ver, cap * sizeof(*nm));
+		char(*ns)[65] = nm ? realloc(f->ver_sha, cap * sizeof(*ns)) : NULL;
+		if (nm)
+			f->ver = nm;
+		if (!ns)
+			return;
+		f->ver_sha = ns;
+		f->capver = cap;
+	}
+	memset(&f->ver[f->nver], 0, sizeof(f->ver[0]));
+	f->ver[f->nver].uid = res->uid;
+	f->ver[f->nver].key = res->dest_key ? strdup(res->dest_key) : NULL;
+	memcpy(f->ver_sha[f->nver++], sha, 65);
+}
+
+static void record_result(struct fctx *f, struct up *u, const struct store_result *res,
+			  uint32_t uidnext)
+{
+	struct state_rec r = base_rec(f, u->it->m, STATE_COPIED);
+	char detail[400];
+
+	r.size = u->size;
+	snprintf(r.sha256, sizeof(r.sha256), "%s", u->sha);
+	if (res->status) {
+		snprintf(detail, sizeof(detail), "the destination refused it: %s%s%s%s",
+			 res->code[0] ? "[" : "", res->code, res->code[0] ? "] " : "", res->text);
+		fail_msg(f, u->it->m, "refused", detail);
+		return;
+	}
+	r.dest_uidvalidity = res->uidvalidity;
+	r.dest_uid = res->uid;
+	r.dest_key = res->dest_key;
+	r.dest_uidnext = uidnext;
+	put_rec(f, &r);
+	if (res->uid && res->uid >= f->next_uid)
+		f->next_uid = res->uid + 1;
+	add_verify(f, res, u->sha);
+	note_copied(f, u->size, 0);
+}
+
+/* Record the batch as pending, upload it; *left gets the messages with transient failures. */
+static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u, size_t n,
+				  size_t *left, long *hint, uint32_t *uidnext)
+{
+	struct store_upload *su = calloc(n + 1, sizeof(*su));
+	struct spool_cursor *cur = calloc(n + 1, sizeof(*cur));
+	struct store_result *res = calloc(n + 1, sizeof(*res));
+	struct msg_dest *d = f->w->dst;
+	uint32_t v;
+	size_t k = 0;
+
+	if (!su || !cur || !res) {
+		free(su), free(cur), free(res);
+		return MS_ERR_NOMEM;
+	}
+	*uidnext = f->next_uid;
+	if (!*uidnext && d->ops->next_uid && d->ops->next_uid(d, f->did, &v, uidnext))
+		*uidnext = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct state_rec r = base_rec(f, u[i].it->m, STATE_PENDING);
+		r.size = u[i].size;
+		snprintf(r.sha256, sizeof(r.sha256), "%s", u[i].sha);
+		r.dest_uidnext = *uidnext;
+		put_rec(f, &r);
+		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
+		su[i] = (struct store_upload){ u[i].it->m->flags, u[i].it->m->internaldate,
+					       u[i].it->m->tzoff, u[i].size, spool_read, &cur[i] };
+	}
+	flush(f); /* 'pending' is on disk before the first byte goes out */
+	d->ops->store(d, f->did, su, n, res);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status && transient(&res[i])) {
+			long h = backoff_hint(&res[i]);
+			*hint = h > *hint ? h : *hint;
+			u[k++] = u[i];
+			continue;
+		}
+		record_result(f, &u[i], &res[i], *uidnext);
+	}
+	flush(f);
+	store_results_clear(res, n);
+	free(su), free(cur), free(res);
+	*left = k;
+	return MS_OK;
+}
+
+/* After a lost connection: which of u[] reached the destination anyway? */
+static size_t recheck(struct fctx *f, struct up *u, size_t n, uint32_t uidnext)
+{
+	struct dindex ix;
+	size_t k = 0;
+
+	if (dindex_build(f->w->dst, f->did, uidnext ? uidnext : 1, &ix))
+		return n; /* still unreachable: try again later */
+	for (size_t i = 0; i < n; i++)
+		if (!match_dest(f, &ix, u[i].it, u[i].size, u[i].sha))
+			u[k++] = u[i];
+	dindex_free(&ix);
+	return k;
+}
+
+static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
+{
+	const struct copy_opts *o = f->r->o;
+	int tries = o->retries > 0 ? o->retries : 5;
+	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000, hint = 0;
+	uint32_t uidnext = 0;
+
+	for (int attempt = 0; n && !copy_stopped(f->r); attempt++) {
+		if (attempt) {
+			long wait = base << (attempt - 1 < 5 ? attempt - 1 : 5);
+			copy_sleep_ms(f->r, hint > wait ? hint : wait);
+			hint = 0;
+			n = recheck(f, u, n, uidnext);
+			if (!n)
+				break;
+		}
+		if (attempt == tries) {
+			for (size_t i = 0; i < n; i++)
+				fail_msg(f, u[i].it->m, "failed",
+					 f->w->dst->ops->errmsg(f->w->dst));
+			return;
+		}
+		if (upload_once(f, b, u, n, &n, &hint, &uidnext))
+			return;
+	}
+}
+
+/* ---- a fetched batch ---- */
+
+static int check_fetched(struct fctx *f, struct batch *b, size_t k, struct up *u)
+{
+	struct item *it = &f->items[b->first + k];
+	uint64_t max = crule_max_size(f->r->o->rules), size;
+	char why[200];
+
+	if (!spool_have(b->sp, k)) {
+		copy_skip(f->r, f->cf, it->m, "vanished",
+			  "the message disappeared from the source before it was read", 0);
+		return 0;
+	}
+	size = spool_size(b->sp, k);
+	if (max && size > max) { /* RFC822.SIZE understated it */
+		snprintf(why, sizeof(why), "%llu bytes read is over the size limit",
+			 (unsigned long long)size);
+		copy_skip(f->r, f->cf, it->m, crule_name(crule_message(f->r->o->rules, size, 0, NULL, 0)),
+			  why, 0);
+		return 0;
+	}
+	*u = (struct up){ it, k, size, spool_sha256(b->sp, k) };
+	if (match_old(f, it, size, u->sha))
+		return 0;
+	if (it->need_match && f->have_ix && match_dest(f, &f->ix, it, size, u->sha))
+		return 0;
+	return 1;
+}
+
+static void progress(struct fctx *f)
+{
+	struct copy_event ev = { .kind = CE_PROGRESS };
+
+	ev.folder = f->cf->src->name;
+	ev.dest_folder = f->cf->dest;
+	ev.folder_done = f->done;
+	ev.folder_total = f->nitems;
+	copy_event(f->r, &ev);
+}
+
+static void process_batch(struct fctx *f, struct batch *b)
+{
+	struct up *u = calloc(b->n + 1, sizeof(*u));
+	size_t n = 0;
+
+	if (!u || b->st) {
+		for (size_t k = 0; k < b->n; k++)
+			fail_msg(f, f->items[b->first + k].m, "source-failed",
+				 b->st ? b->err : "out of memory");
+		free(u);
+		return;
+	}
+	for (size_t k = 0; k < b->n; k++)
+		n += check_fetched(f, b, k, &u[n]);
+	if (n)
+		upload(f, b, u, n);
+	free(u);
+	progress(f);
+}
+
+/* ---- the reader thread ---- */
+
+static void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	spool_free(b->sp);
+	free(b->msgs);
+	free(b);
+}
+
+static void fetch_batch(struct fctx *f, struct batch *b)
+{
+	const struct copy_opts *o = f->r->o;
+	struct msg_source *s = f->w->src;
+	int tries = o->retries > 0 ? o->retries : 5;
+	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000;
+
+	for (int attempt = 0; attempt <= tries && !copy_stopped(f->r); attempt++) {
+		if (attempt)
+			copy_sleep_ms(f->r, base << (attempt - 1 < 5 ? attempt - 1 : 5));
+		spool_free(b->sp);
+		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 8u << 20);
+		if (!b->sp) {
+			b->st = MS_ERR_NOMEM;
+			return;
+		}
+		struct msg_sink sink = spool_sink(b->sp);
+		b->st = s->ops->read(s, b->msgs, b->n, &sink);
+		snprintf(b->err, sizeof(b->err), "%s", b->st ? s->ops->errmsg(s) : "");
+		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT))
+			return;
+	}
+}
+
+static struct batch *next_batch(struct fctx *f, size_t *i)
+{
+	const struct copy_opts *o = f->r->o;
+	size_t cnt = o->batch_count ? o->batch_count : 200, j = *i;
+	uint64_t maxb = o->batch_bytes ? o->batch_bytes : 8u << 20, bytes = 0;
+	struct batch *b = calloc(1, sizeof(*b));
+
+	while (j < f->nitems && j - *i < cnt &&
+	       (j == *i || bytes + f->items[j].m->size <= maxb))
+		bytes += f->items[j++].m->size;
+	if (!b || !(b->msgs = calloc(j - *i + 1, sizeof(*b->msgs)))) {
+		free(b);
+		return NULL;
+	}
+	b->first = *i;
+	b->n = j - *i;
+	for (size_t k = 0; k < b->n; k++)
+		b->msgs[k] = *f->items[*i + k].m;
+	*i = j;
+	return b;
+}
+
+static void *reader_main(void *arg)
+{
+	struct fctx *f = arg;
+	size_t i = 0;
+	struct batch *b;
+
+	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
+		fetch_batch(f, b);
+		pthread_mutex_lock(&f->ql);
+		while (f->qlen == QDEPTH && !copy_stopped(f->r))
+			pthread_cond_wait(&f->qc, &f->ql);
+		f->q[f->qlen++] = b;
+		pthread_cond_broadcast(&f->qc);
+		pthread_mutex_unlock(&f->ql);
+	}
+	pthread_mutex_lock(&f->ql);
+	f->reader_done = 1;
+	pthread_cond_broadcast(&f->qc);
+	pthread_mutex_unlock(&f->ql);
+	return NULL;
+}
+
+static struct batch *pop_batch(struct fctx *f)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&f->ql);
+	while (!f->qlen && !f->reader_done)
+		pthread_cond_wait(&f->qc, &f->ql);
+	if (f->qlen) {
+		b = f->q[0];
+		memmove(f->q, f->q + 1, --f->qlen * sizeof(f->q[0]));
+		pthread_cond_broadcast(&f->qc);
+	}
+	pthread_mutex_unlock(&f->ql);
+	return b;
+}
+
+static void copy_items(struct fctx *f)
+{
+	pthread_t t;
+	struct batch *b;
+
+	pthread_mutex_init(&f->ql, NULL);
+	pthread_cond_init(&f->qc, NULL);
+	if (pthread_create(&t, NULL, reader_main, f)) {
+		reader_main(f); /* no thread: fetch everything first is not bounded; do it inline */
+		t = 0;
+	}
+	while ((b = pop_batch(f))) {
+		if (!copy_stopped(f->r))
+			process_batch(f, b);
+		batch_free(b);
+	}
+	if (t)
+		pthread_join(t, NULL);
+	pthread_cond_destroy(&f->qc);
+	pthread_mutex_destroy(&f->ql);
+}
+
+/* ---- verify ---- */
+
+static void verify(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	struct hash_sink h;
+	struct store_msg fake = { 0 };
+	char why[200];
+
+	if (!f->nver || !d->ops->read || hash_sink_init(&h, f->nver))
+		return;
+	struct msg_sink sink = hash_sink_sink(&h);
+	enum ms_status st = d->ops->read(d, f->did, f->ver, f->nver, &sink);
+	for (size_t i = 0; i < f->nver; i++) {
+		int ok = !st && !strcmp(h.hex[i], f->ver_sha[i]);
+		pthread_mutex_lock(&f->r->lock);
+		ok ? f->r->stats->verified++ : f->r->stats->verify_failed++;
+		pthread_mutex_unlock(&f->r->lock);
+		if (ok)
+			continue;
+		fake.uid = f->ver[i].uid;
+		fake.key = f->ver[i].key;
+		snprintf(why, sizeof(why), "destination UID %u: %s", f->ver[i].uid,
+			 st ? d->ops->errmsg(d) : h.hex[i][0] ? "the bytes differ" : "not found");
+		copy_skip(f->r, f->cf, &fake, "verify-failed", why, 1);
+	}
+	hash_sink_fini(&h);
+}
+
+/* ---- the folder ---- */
+
+static enum ms_status open_source(struct fctx *f)
+{
+	struct msg_source *s = f->w->src;
+	enum ms_status st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
+
+	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
+		copy_sleep_ms(f->r, 1000L << i);
+		st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
+	}
+	if (st)
+		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name,
+			 s->ops->errmsg(s));
+	if (!st && f->r->o->state)
+		st = state_load_folder(f->r->o->state, f->cf->src->name, &f->recs, &f->nrec);
+	return st;
+}
+
+static enum ms_status open_dest(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	enum ms_status st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	uint32_t from;
+
+	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
+		copy_sleep_ms(f->r, 1000L << i);
+		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	}
+	if (st) {
+		char why[400];
+		snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
+			 f->cf->dest, d->ops->errmsg(d));
+		for (size_t i = 0; i < f->nitems; i++)
+			fail_msg(f, f->items[i].m, "folder-failed", why);
+		return st;
+	}
+	from = resume_from(f);
+	if (from && !(st = dindex_build(d, f->did, from, &f->ix)))
+		f->have_ix = 1;
+	return st;
+}
+
+static void apply_flag_updates(struct fctx *f)
+{
+	for (size_t i = 0; i < f->nupd && !copy_stopped(f->r); i++) {
+		struct state_rec *rec = f->upd[i].rec;
+		update_flags(f, rec, f->upd[i].m, rec->dest_uid, rec->dest_key);
+	}
+}
+
+static void fctx_free(struct fctx *f)
+{
+	if (f->have_ix)
+		dindex_free(&f->ix);
+	for (size_t i = 0; i < f->nver; i++)
+		free(f->ver[i].key);
+	free(f->ver);
+	free(f->ver_sha);
+	free(f->items);
+	free(f->upd);
+	free(f->old);
+	free(f->did);
+	state_recs_free(f->recs, f->nrec);
+	store_msgs_free(f->m, f->n);
+}
+
+static void folder_event(struct fctx *f, enum copy_event_kind kind)
+{
+	struct copy_event ev = { .kind = kind };
+
+	ev.folder = f->cf->src->name;
+	ev.dest_folder = f->cf->dest;
+	ev.folder_total = kind == CE_FOLDER ? f->cf->planned : f->nitems;
+	ev.folder_done = f->done;
+	copy_event(f->r, &ev);
+}
+
+enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
+{
+	struct fctx f = { .w = w, .r = w->run, .cf = cf };
+	enum ms_status st;
+
+	folder_event(&f, CE_FOLDER);
+	st = open_source(&f);
+	if (st == MS_ERR_NOTFOUND) /* deleted since the listing */
+		st = MS_OK;
+	else if (!st)
+		st = classify(&f);
+	if (!st && (f.nitems || f.nupd) && !f.r->o->dry_run && !open_dest(&f)) {
+		apply_flag_updates(&f);
+		if (f.nitems)
+			copy_items(&f);
+		verify(&f);
+	} else if (!st && f.r->o->dry_run) {
+		f.done = f.nitems;
+	}
+	flush(&f);
+	if (!st) {
+		pthread_mutex_lock(&f.r->lock);
+		f.r->stats->folders_done++;
+		pthread_mutex_unlock(&f.r->lock);
+		folder_event(&f, CE_FOLDER_DONE);
+	}
+	fctx_free(&f);
+	if (!st && copy_stopped(f.r))
+		st = MS_ERR_INTERRUPTED;
+	return st;
+}

@@ -1,0 +1,89 @@
+/*
+ * copy_int.h - what the copy engine's files share: the run, its workers,
+ * one folder's plan, the match index, and the thin layer over rules.h
+ * (copy_rules.c, the only file that includes rules.h, whose SU_* names clash
+ * with imap.h's).
+ */
+#ifndef MS_COPY_INT_H
+#define MS_COPY_INT_H
+
+#include <pthread.h>
+#include "copy.h"
+#include "copy_rules.h"
+#include "spool.h"
+
+/* ---- the run ---- */
+
+/* One source folder and what the run does with it. */
+struct cfolder {
+	struct store_folder *src;  /* points into the run's list */
+	char *dest;                /* destination name (msgstore form) */
+	int excluded;              /* rule reason (0 = taken) */
+	char why[256];
+	uint64_t planned, planned_bytes;
+};
+
+struct crun {
+	const struct copy_endpoints *ep;
+	const struct copy_opts *o;
+	struct copy_stats *stats;
+	pthread_mutex_t lock;      /* stats, events, next folder */
+	struct cfolder *f;
+	size_t nf, next;
+	struct store_folder *sf, *df;
+	size_t nsf, ndf;
+	struct rules_cutoff *cutoff;
+	enum ms_status fatal;      /* first error that stops the whole run */
+	char err[512];
+};
+
+/* One worker: its own sessions. */
+struct cworker {
+	struct crun *run;
+	struct msg_source *src;
+	struct msg_dest *dst;
+	char err[512];
+};
+
+int copy_stopped(const struct crun *r);
+void copy_event(struct crun *r, struct copy_event *ev);
+/* Count a message not copied and tell about it. */
+void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
+	       const char *reason, const char *detail, int failed);
+void copy_sleep_ms(struct crun *r, long ms);
+double copy_now(void);
+
+/* copy_folder.c */
+enum ms_status copy_folder(struct cworker *w, struct cfolder *cf);
+
+/* ---- the match index (copy_match.c) ---- */
+
+struct dmatch {
+	const struct store_msg *m; /* destination message */
+	char sha[65];              /* "" until computed */
+	int used;
+};
+
+struct dindex {
+	struct store_msg *msgs;    /* from scan(); owned */
+	size_t nmsgs;
+	size_t n;                  /* entries in e[] */
+	struct dmatch *e;          /* sorted by size */
+	uint32_t uidvalidity;
+};
+
+/* Scan the destination folder; keep messages with uid >= min_uid (0/1: all). */
+enum ms_status dindex_build(struct msg_dest *d, const char *id, uint32_t min_uid, struct dindex *ix);
+void dindex_free(struct dindex *ix);
+/*
+ * The unused destination message that is this one: same size and Message-ID;
+ * when several qualify, or there is no Message-ID, the SHA-256 decides
+ * (destination bodies read on demand).  NULL when none.
+ */
+struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *id,
+			    const char *message_id, uint64_t size, const char *sha);
+
+/* Flags as sets: equal when the same flags, in any order (system flags any case). */
+int flags_equal(const char *a, const char *b);
+
+#endif
