@@ -377,7 +377,8 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 		put_rec(f, &r);
 		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
 		su[i] = (struct store_upload){ u[i].it->m->flags, u[i].it->m->internaldate,
-					       u[i].it->m->tzoff, u[i].size, spool_read, &cur[i] };
+					       u[i].it->m->tzoff, u[i].size, spool_read, &cur[i],
+					       u[i].it->m->uid, f->v, u[i].it->m->message_id };
 	}
 	flush(f); /* 'pending' is on disk before the first byte goes out */
 	d->ops->store(d, f->did, su, n, res);
