@@ -198,8 +198,9 @@ static int parse_args(struct backup_cmd *c, int argc, char **argv)
 static void verify_problem(void *ctx, const char *path, const char *folder, const char *message_id,
 			   const char *what)
 {
-	printf("BAD %s (folder %s, Message-ID %s): %s\n", path, folder,
-	       message_id ? message_id : "none", what);
+	/* what starts with the path */
+	printf("BAD %s%s (folder %s, Message-ID %s)\n", strncmp(what, path, strlen(path)) ? path : "",
+	       what, folder, message_id ? message_id : "none");
 }
 
 static int run_verify(struct backup_cmd *c)
