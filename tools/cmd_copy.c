@@ -17,6 +17,7 @@
 #include "copy.h"
 #include "copy_cli.h"
 #include "exitcode.h"
+#include "store_archive.h"
 #include "store_imap.h"
 #if __has_include("store_dir.h")
 #include "store_dir.h"
@@ -109,6 +110,7 @@ struct copy_cmd {
 	struct copy_output out;
 	struct ms_server src_srv, dst_srv;
 	int src_imap, dst_imap;
+	int src_archive, restore; /* a backup as SOURCE (store_archive.h); `restore` wants one */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -261,6 +263,8 @@ static enum ms_status open_src(void *ctx, struct msg_source **out, char *err, si
 
 	if (c->src_imap)
 		return store_imap_open_source(&c->src_srv, out, err, len);
+	if (c->src_archive)
+		return store_archive_open_source(c->src_arg, out, err, len);
 #ifdef HAVE_STORE_DIR
 	return store_dir_open_source(c->src_arg, out, err, len);
 #else
@@ -310,12 +314,28 @@ static int open_state(struct copy_cmd *c)
 	return rc;
 }
 
+/*
+ * A backup archive as SOURCE: read in archive order by one connection (a
+ * second one would decompress the archive again from the start).
+ */
+static int archive_source(struct copy_cmd *c)
+{
+	c->src_archive = !c->src_imap && store_archive_is_archive(c->src_arg);
+	if (c->restore && !c->src_archive)
+		return cli_error("restore", EXIT_USAGE, "%s is not a backup archive", c->src_arg);
+	if (c->src_archive)
+		c->o.connections = 1;
+	return 0;
+}
+
 static int setup(struct copy_cmd *c)
 {
 	int rc = 0;
 
 	c->src_imap = is_url(c->src_arg);
 	c->dst_imap = is_url(c->dst_arg);
+	if ((rc = archive_source(c)))
+		return rc;
 	if (c->src_imap)
 		rc = cli_server_setup(&c->src_srv, c->src_arg, &c->src_cs,
 				      "MAILSTAGE_SOURCE_PASSWORD");
@@ -378,6 +398,7 @@ int cmd_copy(int argc, char **argv)
 	enum ms_status st;
 	int rc;
 
+	c.restore = !strcmp(argv[0], "restore"); /* cmd_restore.c */
 	c.rules = copy_rules_new();
 	if (!c.rules)
 		return cli_error("copy", EXIT_USAGE, "out of memory");

@@ -9,5 +9,7 @@ int cmd_check(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

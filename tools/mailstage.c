@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "folders with message counts and sizes" },
 	{ "copy", cmd_copy, "copy messages to another server or a Maildir; incremental, resumable" },
 	{ "batch", cmd_batch, "migrate the mailboxes listed in a CSV file" },
+	{ "backup", cmd_backup, "write folders to an archive (tar.zst, tar.xz, tar.gz, zip); --verify" },
+	{ "restore", cmd_restore, "put a backup back on a server or into a Maildir tree" },
 };
 
 static void usage(FILE *f)
