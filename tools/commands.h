@@ -7,5 +7,6 @@
 
 int cmd_check(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
 
 #endif

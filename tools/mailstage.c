@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "check", cmd_check, "connect, verify TLS, log in; explain any failure" },
 	{ "ls", cmd_ls, "folders with message counts and sizes" },
+	{ "mount", cmd_mount, "read-only Maildir-like FUSE view of an IMAP account" },
 };
 
 static void usage(FILE *f)
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = -1;
+	if (argc >= 3 && strstr(argv[1], "://")) /* mount.fuse3: mailstage URL DIR -o OPTS */
+		rc = cmd_mount(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			rc = commands[i].run(argc - 1, argv + 1);
