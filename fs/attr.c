@@ -8,6 +8,17 @@
 #include "attr.h"
 #include "imapdate.h"
 
+/* cur/ changes when its listing does: Maildir readers (mutt, Python's
+ * mailbox) re-read a folder only when the mtime of cur/ moves. */
+static void dir_time_of_listing(struct msfs *fs, struct folder *f, struct stat *st)
+{
+	struct listing *l = listing_peek(fs, f);
+
+	if (l && l->built > st->st_mtime)
+		st->st_mtime = st->st_ctime = l->built;
+	listing_put(l);
+}
+
 void attr_dir(const struct msfs *fs, const struct dnode *d, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -20,6 +31,9 @@ void attr_dir(const struct msfs *fs, const struct dnode *d, struct stat *st)
 	st->st_gid = fs->gid;
 	st->st_size = 4096;
 	st->st_blksize = 4096;
+	st->st_mtime = st->st_ctime = st->st_atime = fs->started;
+	if (d->kind == DN_CUR)
+		dir_time_of_listing((struct msfs *)fs, d->folder, st);
 }
 
 void attr_msg(const struct msfs *fs, const struct folder *f, const struct msg_entry *e,

@@ -41,6 +41,7 @@ struct msfs {
 	struct bodycache *cache;
 	struct refresher *rf;
 	struct fuse_session *se;
+	time_t started; /* wall clock: mtime of directories */
 	uid_t uid;
 	gid_t gid;
 };

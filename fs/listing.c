@@ -111,6 +111,7 @@ static struct listing *finish(struct folder *f, struct builder *b, const struct 
 	}
 	qsort(b->e, b->n, sizeof(*b->e), uid_cmp);
 	l->refs = 1;
+	l->built = time(NULL);
 	l->e = b->e;
 	l->n = b->n;
 	l->total = b->total;

@@ -43,6 +43,7 @@ struct listing {
 	uint32_t uidvalidity, uidnext, exists;
 	uint64_t modseq;
 	uint64_t total;        /* summed sizes */
+	time_t built;          /* wall clock when fetched: mtime of cur/ */
 	size_t n;
 	struct msg_entry *e;   /* sorted by uid */
 };

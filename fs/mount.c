@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include "bodycache.h"
 #include "cli.h"
@@ -164,6 +165,7 @@ int cmd_mount(int argc, char **argv)
 		goto out_args;
 	fs.uid = getuid();
 	fs.gid = getgid();
+	fs.started = time(NULL);
 	if ((rc = add_mount_opts(&fs, &args) ? EXIT_USAGE : 0) || (rc = connect_and_list(&fs)))
 		goto out_server;
 	fs.cache = bodycache_new(fs.cfg.cache_max);
