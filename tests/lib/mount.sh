@@ -1,7 +1,7 @@
 # mount.sh - mount helpers for the `mailstage mount` integration tests.
 # Source after lib/harness.sh and harness_init.
 #
-# mount_start NAME USER MNT [OPTS]: mount server NAME's account USER on MNT
+# mount_start NAME USER MNT [OPTS] (mount_url URL PASSWORD-FILE MNT [OPTS]): mount server NAME's account USER on MNT
 #   in the foreground (-f) as a child, registered with the harness (lazy
 #   unmount and kill in teardown); waits up to 30 s for the mount.  Sets
 #   MOUNT_PID; the daemon's stderr goes to $T/mount-<basename MNT>.log.
@@ -14,12 +14,17 @@ mount_is_up() {
 }
 
 mount_start() {
-	local name=$1 user=$2 mnt=$3 opts=${4:-} port i
-	port=$(_harness_var "$name" PORT)
+	local name=$1 user=$2 mnt=$3 opts=${4:-}
+	mount_url "imap://$user@127.0.0.1:$(_harness_var "$name" PORT)/" "$(pass_file "$name" "$user")" \
+		"$mnt" "$opts"
+}
+
+# mount_url URL PASSWORD-FILE MNT [OPTS]: the same for any server (plain IMAP).
+mount_url() {
+	local url=$1 pw=$2 mnt=$3 opts=${4:-} i
 	mkdir -p "$mnt"
 	harness_register_mount "$mnt"
-	"$MAILSTAGE" mount "imap://$user@127.0.0.1:$port/" "$mnt" -f \
-		-o "tls=none,password_file=$(pass_file "$name" "$user")${opts:+,$opts}" \
+	"$MAILSTAGE" mount "$url" "$mnt" -f -o "tls=none,password_file=$pw${opts:+,$opts}" \
 		2>"$T/mount-$(basename "$mnt").log" &
 	MOUNT_PID=$!
 	harness_register_pid "$MOUNT_PID"
@@ -29,7 +34,7 @@ mount_start() {
 		sleep 0.1
 	done
 	cat "$T/mount-$(basename "$mnt").log" >&2
-	fail "mount of $user on $mnt did not come up"
+	fail "mount of $url on $mnt did not come up"
 }
 
 mount_stop() {
