@@ -49,7 +49,8 @@ struct msfs {
 /* The FUSE callbacks (ops.c). */
 extern const struct fuse_lowlevel_ops msfs_ops;
 
-/* Log one line to stderr (syslog-free: -f shows it, daemon mode loses it). */
+/* Log one line: to stderr (foreground, the default) or syslog (log.c). */
 void msfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msfs_log_to_syslog(int on);
 
 #endif

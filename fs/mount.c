@@ -13,12 +13,10 @@
  * daemonize (unless -f) -> threads -> loop.  Threads start only after
  * daemonizing, because fork() keeps only the calling thread.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include "bodycache.h"
@@ -29,23 +27,6 @@
 #include "pool.h"
 #include "refresh.h"
 #include "tree.h"
-
-static int log_to_syslog;
-
-void msfs_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (log_to_syslog) {
-		vsyslog(LOG_NOTICE, fmt, ap);
-	} else {
-		fprintf(stderr, "mailstage: ");
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
 
 static int startup(struct msfs *fs, struct fuse_args *args, const char *mnt, int foreground)
 {
@@ -63,7 +44,7 @@ static int startup(struct msfs *fs, struct fuse_args *args, const char *mnt, int
 	}
 	if (fuse_daemonize(foreground))
 		goto out_unmount;
-	log_to_syslog = !foreground;
+	msfs_log_to_syslog(!foreground);
 	if (refresher_start(fs, &fs->rf) || !(lc = fuse_loop_cfg_create()))
 		goto out_unmount;
 	fuse_loop_cfg_set_max_threads(lc, 16);
