@@ -97,24 +97,158 @@ static int errno_of(enum ms_status st)
 	return st == MS_ERR_NOTFOUND ? ESTALE : pool_errno(st);
 }
 
-static int open_whole(struct handle *h)
+/*
+ * Read-ahead across messages: when opens walk a folder in listing order
+ * (cat *, cp -r, rsync, grep -r), fetch the next small messages that are
+ * not cached yet in the same command, so a folder streams at the speed of
+ * one big FETCH instead of one round trip per message.  The window doubles
+ * (1 .. RA_MAX) while opens stay sequential and resets on a jump.
+ */
+#define RA_MAX 64
+
+struct batch {
+	struct handle *h;
+	struct buf b;
+	uint32_t uid;
+	struct body *want; /* the opened message, referenced */
+};
+
+static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
-	struct collect c = { .b = BUF_INIT(BODY_MAX) };
+	struct batch *bt = ctx;
+
+	buf_reset(&bt->b);
+	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
+	return MS_OK;
+}
+
+static enum ms_status b_data(void *ctx, const char *p, size_t n)
+{
+	return buf_add(&((struct batch *)ctx)->b, p, n);
+}
+
+static enum ms_status b_end(void *ctx)
+{
+	struct batch *bt = ctx;
+	struct handle *h = bt->h;
+	struct body *b;
+	size_t n = bt->b.len;
+
+	if (!bt->uid)
+		return MS_OK;
+	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n,
+		     tree_msg_ino(h->f, bt->uid), h->uidvalidity);
+	if (!b)
+		return MS_ERR_NOMEM;
+	bodycache_add(h->fs->cache, b);
+	if (bt->uid == h->uid && !bt->want)
+		bt->want = b;
+	else
+		body_put(b);
+	return MS_OK;
+}
+
+/* How many messages to fetch with the one at index idx. */
+static unsigned ahead(struct folder *f, size_t idx)
+{
+	unsigned ra;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8)
+		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
+	else
+		f->ra = 0;
+	f->last_open = idx + 1;
+	ra = f->ra;
+	pthread_mutex_unlock(&f->mu);
+	return ra;
+}
+
+/* "uid,uid,..." of the message at idx and up to ra uncached small ones after it. */
+static void batch_set(struct handle *h, const struct listing *l, size_t idx, unsigned ra,
+		      struct buf *set)
+{
+	uint64_t bytes = listing_size(&l->e[idx]), cap = h->fs->cfg.cache_max / 4;
+	struct body *b;
+
+	buf_addf(set, "%u", h->uid);
+	for (size_t i = idx + 1; i < l->n && ra && bytes < cap; i++) {
+		uint64_t sz = listing_size(&l->e[i]);
+
+		if (sz > h->fs->cfg.whole_max)
+			continue;
+		if ((b = bodycache_get(h->fs->cache, tree_msg_ino(h->f, l->e[i].uid), h->uidvalidity))) {
+			body_put(b);
+			continue;
+		}
+		buf_addf(set, ",%u", l->e[i].uid);
+		bytes += sz;
+		ra--;
+	}
+}
+
+static enum ms_status fetch_batch_once(struct handle *h, const char *set, struct batch *bt)
+{
+	struct body_sink sink = { b_begin, b_data, b_end, bt };
+	struct pool_conn *pc = NULL;
+	struct imap_mailbox mb;
 	enum ms_status st;
 
-	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
-	if (h->whole)
-		return 0;
-	st = fetch(h, 0, 0, &c);
+	st = pool_get(h->fs->pool, POOL_BODY, &pc);
+	if (!st)
+		st = pool_examine(pc, h->f->raw, 0, &mb);
+	if (!st && mb.uidvalidity != h->uidvalidity)
+		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = imap_fetch_bodies(pc->im, set, &sink);
+	if (st && st != MS_ERR_NOTFOUND)
+		msfs_log("%s UID %u: %s", h->f->name, h->uid,
+			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
+	pool_put(h->fs->pool, pc, st);
+	return st;
+}
+
+static int open_single(struct handle *h)
+{
+	struct collect c = { .b = BUF_INIT(BODY_MAX) };
+	enum ms_status st = fetch(h, 0, 0, &c);
+	size_t n = c.b.len;
+
 	if (st) {
 		buf_free(&c.b);
 		return errno_of(st);
 	}
-	size_t n = c.b.len;
-	h->whole = body_new(c.b.len ? buf_detach(&c.b) : calloc(1, 1), n, h->ino, h->uidvalidity);
+	h->whole = body_new(n ? buf_detach(&c.b) : calloc(1, 1), n, h->ino, h->uidvalidity);
 	if (!h->whole)
 		return ENOMEM;
 	bodycache_add(h->fs->cache, h->whole);
+	return 0;
+}
+
+static int open_whole(struct handle *h, const struct listing *l, size_t idx)
+{
+	struct buf set = BUF_INIT(4096);
+	struct batch bt = { .h = h, .b = BUF_INIT(BODY_MAX) };
+	enum ms_status st;
+
+	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+	if (h->whole) {
+		ahead(h->f, idx);
+		return 0;
+	}
+	batch_set(h, l, idx, ahead(h->f, idx), &set);
+	st = fetch_batch_once(h, set.data, &bt);
+	if (st == MS_ERR_CLOSED) /* died while idle (autologout): once more */
+		st = fetch_batch_once(h, set.data, &bt);
+	buf_free(&set);
+	buf_free(&bt.b);
+	if (st) {
+		body_put(bt.want);
+		return errno_of(st);
+	}
+	if (!bt.want) /* expunged, or a server that sends UID after the body */
+		return open_single(h);
+	h->whole = bt.want;
 	return 0;
 }
 
@@ -156,12 +290,12 @@ static struct handle *handle_new(struct msfs *fs, uint64_t ino)
 	return h;
 }
 
-static int verify(struct handle *h, uint64_t *actual)
+static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_t *actual)
 {
 	int err;
 
 	if (h->size <= h->fs->cfg.whole_max || !h->size) {
-		err = open_whole(h);
+		err = open_whole(h, l, idx);
 		*actual = h->whole ? h->whole->len : 0;
 		return err;
 	}
@@ -190,7 +324,7 @@ int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wr
 		goto fail;
 	h->uidvalidity = l->uidvalidity;
 	h->size = listing_size(e);
-	err = verify(h, &actual);
+	err = verify(h, l, (size_t)(e - l->e), &actual);
 	if (err)
 		goto fail;
 	if (actual != h->size) {
