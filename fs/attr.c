@@ -113,7 +113,7 @@ static long msg_names(const struct msg_entry *e, char *out, size_t outlen)
 	add_name(list, &n, "user.imap.uidvalidity");
 	add_name(list, &n, "user.imap.flags");
 	add_name(list, &n, "user.imap.internaldate");
-	if (e->msgid)
+	if (listing_msgid(e))
 		add_name(list, &n, "user.imap.message_id");
 	return give(list, n, out, outlen);
 }
@@ -133,8 +133,8 @@ long attr_xattr_msg(const struct listing *l, const struct msg_entry *e, const ch
 		imapdate_format(v, e->date, e->tzoff);
 	else if (!strcmp(name, "user.imap.flags"))
 		return give(e->flags, strlen(e->flags), out, outlen);
-	else if (!strcmp(name, "user.imap.message_id") && e->msgid)
-		return give(e->msgid, strlen(e->msgid), out, outlen);
+	else if (!strcmp(name, "user.imap.message_id") && listing_msgid(e))
+		return give(listing_msgid(e), strlen(listing_msgid(e)), out, outlen);
 	else
 		return -ENODATA;
 	return give(v, strlen(v), out, outlen);

@@ -3,6 +3,7 @@
  * listing.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,8 +67,7 @@ static enum ms_status on_msg(void *ctx, const struct imap_msg *m)
 	e->size = m->size;
 	e->mflags = mflags_of(m->flags);
 	e->flags = strdup(m->flags);
-	e->msgid = m->message_id ? strdup(m->message_id) : NULL;
-	if (!e->flags || (m->message_id && !e->msgid)) {
+	if (!e->flags) {
 		free(e->flags);
 		return MS_ERR_NOMEM;
 	}
@@ -112,6 +112,8 @@ static struct listing *finish(struct folder *f, struct builder *b, const struct 
 	qsort(b->e, b->n, sizeof(*b->e), uid_cmp);
 	l->refs = 1;
 	l->built = time(NULL);
+	l->msgid_from = 1;
+	l->msgids_ready = !b->n;
 	l->e = b->e;
 	l->n = b->n;
 	l->total = b->total;
@@ -153,7 +155,7 @@ static enum ms_status load(struct msfs *fs, struct folder *f, const struct listi
 	if (!st && unchanged(prev, &mb))
 		goto out;
 	if (!st && mb.exists)
-		st = imap_fetch_meta(pc->im, "1:*", 1, on_msg, &b);
+		st = imap_fetch_meta(pc->im, "1:*", 0, on_msg, &b);
 	if (!st && !(*out = finish(f, &b, &mb)))
 		st = MS_ERR_NOMEM;
 	else if (st)
@@ -222,6 +224,7 @@ struct listing *listing_get(struct msfs *fs, struct folder *f, int *err)
 	f->list = l;
 	f->checked = listing_now();
 	__atomic_add_fetch(&l->refs, 1, __ATOMIC_ACQ_REL);
+	refresher_kick(fs->rf); /* Message-IDs next, in the background */
 out:
 	pthread_mutex_unlock(&f->mu);
 	return l;
@@ -281,6 +284,96 @@ void listing_fix_size(struct folder *f, uint32_t uidvalidity, struct msg_entry *
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Keep the Message-IDs a refreshed folder already had; fetch only newer ones. */
+static void inherit_msgids(struct listing *l, const struct listing *prev)
+{
+	int complete = __atomic_load_n(&prev->msgids_ready, __ATOMIC_ACQUIRE);
+
+	if (!complete || prev->uidvalidity != l->uidvalidity)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct msg_entry *o = listing_find(prev, l->e[i].uid);
+		const char *id = o ? listing_msgid(o) : NULL;
+
+		if (id)
+			l->e[i].msgid = strdup(id);
+	}
+	l->msgid_from = prev->uidnext;
+	if (!l->n || l->e[l->n - 1].uid < l->msgid_from)
+		l->msgids_ready = 1;
+}
+
+const char *listing_msgid(const struct msg_entry *e)
+{
+	return __atomic_load_n(&e->msgid, __ATOMIC_ACQUIRE);
+}
+
+static enum ms_status on_msgid(void *ctx, const struct imap_msg *m)
+{
+	struct listing *l = ctx;
+	struct msg_entry *e = (struct msg_entry *)listing_find(l, m->uid);
+	char *id, *none = NULL;
+
+	if (!e || !m->message_id || !(id = strdup(m->message_id)))
+		return MS_OK;
+	if (!__atomic_compare_exchange_n(&e->msgid, &none, id, 0, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		free(id);
+	return MS_OK;
+}
+
+enum ms_status listing_load_msgids(struct msfs *fs, struct folder *f)
+{
+	struct listing *l = listing_peek(fs, f);
+	struct pool_conn *pc = NULL;
+	struct imap_mailbox mb;
+	char set[24];
+	enum ms_status st = MS_OK;
+
+	if (!l || __atomic_load_n(&l->msgids_ready, __ATOMIC_ACQUIRE))
+		goto out;
+	snprintf(set, sizeof(set), "%u:*", l->msgid_from);
+	st = pool_get(fs->pool, POOL_META, &pc);
+	if (!st)
+		st = pool_examine(pc, f->raw, 0, &mb);
+	if (!st && mb.uidvalidity == l->uidvalidity)
+		st = imap_fetch_meta(pc->im, set, 1, on_msgid, l);
+	pool_put(fs->pool, pc, st);
+	pthread_mutex_lock(&f->mu);
+	__atomic_store_n(&l->msgids_ready, 1, __ATOMIC_RELEASE); /* also on failure: never wait twice */
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+out:
+	listing_put(l);
+	return st;
+}
+
+int listing_msgids_pending(struct folder *f)
+{
+	int pending;
+
+	pthread_mutex_lock(&f->mu);
+	pending = f->list && !__atomic_load_n(&f->list->msgids_ready, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&f->mu);
+	return pending;
+}
+
+int listing_wait_msgids(struct msfs *fs, struct folder *f, const struct listing *l)
+{
+	struct timespec dl;
+	int rc = 0;
+
+	if (__atomic_load_n(&l->msgids_ready, __ATOMIC_ACQUIRE))
+		return 0;
+	refresher_kick(fs->rf);
+	deadline_in(&dl, fs->cfg.timeout_s);
+	pthread_mutex_lock(&f->mu);
+	while (!rc && !__atomic_load_n(&l->msgids_ready, __ATOMIC_ACQUIRE))
+		rc = pthread_cond_timedwait(&f->cv, &f->mu, &dl);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
 enum ms_status listing_refresh(struct msfs *fs, struct folder *f, struct listing **old)
 {
 	struct listing *prev, *l = NULL;
@@ -292,6 +385,8 @@ enum ms_status listing_refresh(struct msfs *fs, struct folder *f, struct listing
 	__atomic_add_fetch(&prev->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&f->mu);
 	st = load(fs, f, prev, &l);
+	if (l)
+		inherit_msgids(l, prev);
 	listing_put(prev);
 	pthread_mutex_lock(&f->mu);
 	f->checked = listing_now();

@@ -35,7 +35,7 @@ struct msg_entry {
 	long long date;        /* INTERNALDATE, UTC seconds */
 	uint64_t size;         /* read with listing_size() */
 	char *flags;           /* IMAP form, keywords included */
-	char *msgid;           /* or NULL */
+	char *msgid;           /* or NULL; read with listing_msgid() */
 };
 
 struct listing {
@@ -44,6 +44,8 @@ struct listing {
 	uint64_t modseq;
 	uint64_t total;        /* summed sizes */
 	time_t built;          /* wall clock when fetched: mtime of cur/ */
+	uint32_t msgid_from;   /* Message-IDs of UIDs >= this still to fetch */
+	int msgids_ready;      /* atomic: all Message-IDs are in */
 	size_t n;
 	struct msg_entry *e;   /* sorted by uid */
 };
@@ -73,6 +75,18 @@ void listing_fix_size(struct folder *f, uint32_t uidvalidity, struct msg_entry *
  * nothing changed); the caller compares names and listing_put()s it.
  */
 enum ms_status listing_refresh(struct msfs *fs, struct folder *f, struct listing **old);
+
+/*
+ * Message-IDs come from a second, background fetch (refresher thread):
+ * the header read it costs the server is what makes a first listing slow,
+ * and only getxattr needs them.  listing_load_msgids() does that fetch;
+ * listing_wait_msgids() waits for it (bounded by the command timeout) and
+ * returns 0, or ETIMEDOUT.  listing_msgid() reads one (NULL if none).
+ */
+enum ms_status listing_load_msgids(struct msfs *fs, struct folder *f);
+int listing_wait_msgids(struct msfs *fs, struct folder *f, const struct listing *l);
+const char *listing_msgid(const struct msg_entry *e);
+int listing_msgids_pending(struct folder *f);
 
 /* Folders that want a refresh: loaded, used recently, checked longer than dir_timeout ago. */
 int listing_stale(struct msfs *fs, struct folder *f, time_t now);

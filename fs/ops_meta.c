@@ -50,6 +50,8 @@ static long xattr_of(struct msfs *fs, fuse_ino_t ino, const char *name, char *ou
 	if (!(f = tree_msg_folder(fs->tree, ino, &uid)) || !(l = listing_peek(fs, f)))
 		return -ENOENT;
 	m = listing_find(l, uid);
+	if (m && (!name || !strcmp(name, "user.imap.message_id")) && listing_wait_msgids(fs, f, l))
+		msfs_log("%s: Message-IDs not fetched yet", f->name);
 	n = m ? attr_xattr_msg(l, m, name, out, outlen) : -ENOENT;
 	listing_put(l);
 	return n;

@@ -78,6 +78,8 @@ static void refresh_all(struct refresher *rf)
 
 		if (rf->stop)
 			return;
+		if (listing_msgids_pending(f))
+			listing_load_msgids(fs, f);
 		if (!listing_stale(fs, f, listing_now()))
 			continue;
 		listing_refresh(fs, f, &old);

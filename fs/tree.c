@@ -64,8 +64,13 @@ static struct folder *folder_new(struct tree *t, const struct imap_folder *src, 
 		f->status_messages = src->messages;
 	if (src->has_size)
 		f->status_size = src->size;
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines are monotonic */
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return f;
 fail:
 	if (f) {
