@@ -3,7 +3,8 @@
 # server: non-ASCII, spaces, '&', '%', a '/' inside a name, a child named
 # `cur`, child folders as subdirectories, all visible and escaped
 # reversibly (user.imap.name gives the server's name back); a public
-# namespace appears under #shared/ and goes away with -o hide_shared.
+# namespace appears under #shared/ and goes away with -o hide_shared;
+# the same tree over imaps with a verified certificate.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
@@ -55,6 +56,11 @@ for n in "${names[@]}"; do
 	case $n in Public.*) continue ;; esac
 	assert_eq "$(unesc "${want[$n]}")" "$n" "'${want[$n]}' unescapes to '$n'"
 done
+mount_stop "$M"
+
+# the same account over imaps with the test CA (certificate verified)
+mount_url "imaps://alice@localhost:$SRC_TLSPORT/" "$(pass_file src alice)" "$M" "tls=ssl,ca_file=$CA_FILE"
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.name "$M/Lists/%63ur")" "Lists.cur" "over imaps with a verified certificate the tree is the same"
 mount_stop "$M"
 
 mount_start src alice "$M" "timeout=10,hide_shared"
