@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include "parse.h"
 #include "server.h"
+#include "specialuse.h"
 #include "status.h"
 
 struct imap;
@@ -76,14 +77,6 @@ void imap_namespaces_free(struct imap_namespaces *ns);
 #define LIST_HASCHILDREN   0x08u
 #define LIST_HASNOCHILDREN 0x10u
 
-/* special-use attributes (RFC 6154) */
-#define SU_ALL     0x01u
-#define SU_ARCHIVE 0x02u
-#define SU_DRAFTS  0x04u
-#define SU_FLAGGED 0x08u
-#define SU_JUNK    0x10u
-#define SU_SENT    0x20u
-#define SU_TRASH   0x40u
 
 struct imap_folder {
 	char *raw;           /* the server's name, modified UTF-7, as sent back in commands */
@@ -106,8 +99,6 @@ struct imap_folder {
 enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int with_status,
 			 struct imap_folder **out, size_t *count);
 void imap_folders_free(struct imap_folder *f, size_t count);
-unsigned imap_special_use_from_attr(const char *attr); /* "\Sent" -> SU_SENT, else 0 */
-const char *imap_special_use_name(unsigned one_su);    /* SU_SENT -> "\Sent" */
 
 /* ---- one folder ---- */
 

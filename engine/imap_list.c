@@ -8,32 +8,8 @@
 #include <string.h>
 #include <strings.h>
 #include "imap_int.h"
+#include "rules.h"
 #include "utf7.h"
-
-static const struct {
-	const char *attr;
-	unsigned bit;
-} special_uses[] = {
-	{ "\\All", SU_ALL },     { "\\Archive", SU_ARCHIVE }, { "\\Drafts", SU_DRAFTS },
-	{ "\\Flagged", SU_FLAGGED }, { "\\Junk", SU_JUNK }, { "\\Sent", SU_SENT },
-	{ "\\Trash", SU_TRASH },
-};
-
-unsigned imap_special_use_from_attr(const char *attr)
-{
-	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
-		if (!strcasecmp(attr, special_uses[i].attr))
-			return special_uses[i].bit;
-	return 0;
-}
-
-const char *imap_special_use_name(unsigned one_su)
-{
-	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
-		if (special_uses[i].bit == one_su)
-			return special_uses[i].attr;
-	return NULL;
-}
 
 /* ---- NAMESPACE ---- */
 
@@ -242,7 +218,7 @@ static enum ms_status on_list(void *ctx, const struct imap_resp *r)
 		if (!item_str(a))
 			continue;
 		f->attrs |= list_attr_bit(a->s);
-		f->special_use |= imap_special_use_from_attr(a->s);
+		f->special_use |= rules_special_use_from_attr(a->s);
 	}
 	return MS_OK;
 }

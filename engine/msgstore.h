@@ -77,6 +77,10 @@ struct store_upload {
 	uint64_t size;
 	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
 	void *ctx;
+	/* the source's facts when known (0 / NULL otherwise): a directory
+	 * destination names the file after uid/uidvalidity, as the mount does */
+	uint32_t uid, uidvalidity;
+	const char *message_id;
 };
 
 struct store_result {

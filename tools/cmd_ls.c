@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "imap.h"
 #include "json.h"
+#include "rules.h"
 
 #define DEFAULT_MAX_SIZE (35ull * 1024 * 1024)
 
@@ -40,15 +41,6 @@ static enum ms_status add_msg(void *ctx, const struct imap_msg *m)
 	return MS_OK;
 }
 
-static void special_text(unsigned su, char *out, size_t len)
-{
-	out[0] = '\0';
-	for (unsigned bit = 1; bit <= SU_TRASH; bit <<= 1)
-		if (su & bit)
-			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? " " : "",
-				 imap_special_use_name(bit));
-}
-
 static void human(uint64_t n, char *out, size_t len)
 {
 	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -62,12 +54,24 @@ static void human(uint64_t n, char *out, size_t len)
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
+/* printf pads by bytes; pad by characters so UTF-8 names line up. */
+static void print_padded(const char *s, int width)
+{
+	int chars = 0;
+
+	for (const char *p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	fputs(s, stdout);
+	for (; chars < width; chars++)
+		putchar(' ');
+}
+
 static void print_row(const struct imap_folder *f, const struct folder_stats *fs, int json)
 {
 	char su[128], b1[32], b2[32];
 	static const char *const ns[3] = { "personal", "other", "shared" };
 
-	special_text(f->special_use, su, sizeof(su));
+	rules_special_use_format(f->special_use, su, sizeof(su));
 	if (json) {
 		printf("{\"folder\":");
 		json_str(stdout, f->name);
@@ -84,7 +88,8 @@ static void print_row(const struct imap_folder *f, const struct folder_stats *fs
 	}
 	human(fs->bytes, b1, sizeof(b1));
 	human(fs->largest, b2, sizeof(b2));
-	printf("%-32s %-10s %8u %11s %11s %6llu%s\n", f->name, su[0] ? su : "-", fs->count, b1, b2,
+	print_padded(f->name, 32);
+	printf(" %-10s %8u %11s %11s %6llu%s\n", su[0] ? su : "-", fs->count, b1, b2,
 	       (unsigned long long)fs->over, (f->attrs & LIST_NOSELECT) ? "  (not a mail folder)" : "");
 }
 

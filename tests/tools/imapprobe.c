@@ -11,6 +11,7 @@
  *       copy every message (bytes, flags, INTERNALDATE) and print "uid -> dstuid"
  *   imapprobe ... append FOLDER FILE FLAGS DATE   one APPEND from a file
  *   imapprobe ... list                   folders: raw, name, special use, status
+ *   imapprobe ... meta FOLDER            metadata only: prints the message count
  *   imapprobe ... idle SECONDS           log in, then NOOP after SECONDS (for timeout tests)
  *
  * Not installed; not a product command.
@@ -317,8 +318,8 @@ static int cmd_append(struct imap *im, char **argv)
 static int cmd_list(struct imap *im)
 {
 	struct imap_namespaces ns;
-	struct imap_folder *f;
-	size_t n;
+	struct imap_folder *f = NULL;
+	size_t n = 0;
 
 	if (imap_namespace(im, &ns) || imap_list(im, &ns, 1, &f, &n))
 		die("LIST", im);
@@ -361,7 +362,13 @@ int main(int argc, char **argv)
 		rc = cmd_copy(im, argv + 4);
 	else if (!strcmp(argv[3], "append") && argc == 8)
 		rc = cmd_append(im, argv + 4);
-	else if (!strcmp(argv[3], "list"))
+	else if (!strcmp(argv[3], "meta") && argc == 5) {
+		struct meta mt = { 0 };
+		if (imap_examine(im, argv[4], NULL) || imap_fetch_meta(im, "1:*", 1, keep_meta, &mt))
+			die("metadata", im);
+		printf("%zu\n", mt.n);
+		rc = 0;
+	} else if (!strcmp(argv[3], "list"))
 		rc = cmd_list(im);
 	else if (!strcmp(argv[3], "idle") && argc == 5) {
 		sleep((unsigned)atoi(argv[4]));

@@ -1,0 +1,316 @@
+/*
+ * rules_values.c - the values around the rules (declared in rules.h): sizes
+ * and dates as users type and read them, special-use names, reason names.
+ * Dates are computed by hand in UTC, so neither TZ nor the C library's
+ * time zone code can shift them.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "rules.h"
+
+static const struct {
+	const char *name; /* RFC 6154 / RFC 8457 attribute without the backslash */
+	unsigned bit;
+} special_uses[] = {
+    {"All", SU_ALL},   {"Archive", SU_ARCHIVE}, {"Drafts", SU_DRAFTS}, {"Flagged", SU_FLAGGED},
+    {"Junk", SU_JUNK}, {"Sent", SU_SENT},	{"Trash", SU_TRASH},   {"Important", SU_IMPORTANT},
+};
+
+/* Gmail's pre-RFC 6154 XLIST names. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} xlist_names[] = {
+    {"AllMail", SU_ALL},
+    {"Spam", SU_JUNK},
+    {"Starred", SU_FLAGGED},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *rules_reason_name(enum rule_reason why)
+{
+	switch (why) {
+	case RULE_TAKE:
+		return "take";
+	case RULE_EXCLUDED_NAME:
+		return "excluded-folder";
+	case RULE_EXCLUDED_GLOB:
+		return "excluded-glob";
+	case RULE_NOT_INCLUDED:
+		return "not-included";
+	case RULE_EXCLUDED_SPECIAL:
+		return "excluded-special-use";
+	case RULE_EXCLUDED_NAMESPACE:
+		return "excluded-namespace";
+	case RULE_TOO_BIG:
+		return "over-size-limit";
+	case RULE_TOO_OLD:
+		return "before-since";
+	case RULE_TOO_NEW:
+		return "after-before";
+	case RULE_OVER_ITEM_CAP:
+		return "over-item-cap";
+	}
+	return "unknown";
+}
+
+static unsigned lookup(const char *name, size_t n, int xlist)
+{
+	size_t i;
+
+	if (n && *name == '\\')
+		name++, n--;
+	for (i = 0; i < COUNT(special_uses); i++)
+		if (strlen(special_uses[i].name) == n &&
+		    strncasecmp(name, special_uses[i].name, n) == 0)
+			return special_uses[i].bit;
+	for (i = 0; xlist && i < COUNT(xlist_names); i++)
+		if (strlen(xlist_names[i].name) == n &&
+		    strncasecmp(name, xlist_names[i].name, n) == 0)
+			return xlist_names[i].bit;
+	return 0;
+}
+
+unsigned rules_special_use_from_attr(const char *attr)
+{
+	return lookup(attr, strlen(attr), 1);
+}
+
+enum ms_status rules_parse_special_use(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+	const char *p = list, *end;
+	unsigned bit;
+	size_t n;
+
+	*mask = 0;
+	for (;;) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		bit = lookup(p, n, 0);
+		if (!n || !bit) {
+			if (errlen)
+				snprintf(
+				    err, errlen,
+				    n ? "unknown special use '%.*s' (known: all, archive, drafts, "
+					"flagged, important, junk, sent, trash)"
+				      : "empty item in the special-use list%.*s",
+				    (int)n, p);
+			*mask = 0;
+			return MS_ERR_USAGE;
+		}
+		*mask |= bit;
+		if (!end)
+			return MS_OK;
+		p = end + 1;
+	}
+}
+
+const char *rules_special_use_attr(unsigned bit)
+{
+	static const char *const attrs[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+					    "\\Junk", "\\Sent",	   "\\Trash",  "\\Important"};
+	size_t i;
+
+	for (i = 0; i < COUNT(attrs); i++)
+		if (bit == 1u << i)
+			return attrs[i];
+	return NULL;
+}
+
+const char *rules_special_use_format(unsigned mask, char *buf, size_t len)
+{
+	size_t used = 0, i;
+	const char *a;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < 32 && len; i++) {
+		a = rules_special_use_attr(mask & (1u << i));
+		if (a && used < len)
+			used +=
+			    (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", a);
+	}
+	return buf;
+}
+
+/* Binary multiplier of a unit letter, 0 if it is none. */
+static unsigned long long unit_of(char c)
+{
+	switch (c) {
+	case 'k':
+	case 'K':
+		return 1ULL << 10;
+	case 'm':
+	case 'M':
+		return 1ULL << 20;
+	case 'g':
+	case 'G':
+		return 1ULL << 30;
+	case 't':
+	case 'T':
+		return 1ULL << 40;
+	}
+	return 0;
+}
+
+enum ms_status rules_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long n = 0, mult = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return MS_ERR_USAGE;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (~0ULL - (unsigned)(*p - '0')) / 10)
+			return MS_ERR_USAGE;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (unit_of(*p)) {
+		mult = unit_of(*p++);
+		if ((*p == 'i' || *p == 'I') && (p[1] == 'b' || p[1] == 'B'))
+			p++;
+	}
+	if (*p == 'b' || *p == 'B')
+		p++;
+	if (*p || (n && mult > ~0ULL / n))
+		return MS_ERR_USAGE;
+	*out = n * mult;
+	return MS_OK;
+}
+
+static int is_leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(long y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d (y >= 1). */
+static long long days_from_civil(long y, int m, int d)
+{
+	long long days;
+	long py = y - 1;
+	int i;
+
+	days = 365LL * py + py / 4 - py / 100 + py / 400; /* days before Jan 1 of year y */
+	days -= 719162;					  /* the same for 1970 */
+	for (i = 1; i < m; i++)
+		days += days_in_month(y, i);
+	return days + d - 1;
+}
+
+static int parse_digits(const char *s, int n, long *out)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* "1-Jan-2024" or "01-Jan-2024" */
+static int parse_imap_date(const char *s, long *y, long *m, long *d)
+{
+	size_t n = strlen(s);
+	int dlen = (int)n - 9, i;
+
+	if ((n != 10 && n != 11) || !parse_digits(s, dlen, d) || s[dlen] != '-' ||
+	    s[dlen + 4] != '-' || !parse_digits(s + dlen + 5, 4, y))
+		return 0;
+	for (i = 0; i < 12; i++) {
+		if (strncasecmp(s + dlen + 1, months[i], 3) == 0) {
+			*m = i + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+enum ms_status rules_parse_date(const char *s, long long *out)
+{
+	long y, m, d;
+
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+		if (!parse_digits(s, 4, &y) || !parse_digits(s + 5, 2, &m) ||
+		    !parse_digits(s + 8, 2, &d))
+			return MS_ERR_USAGE;
+	} else if (!parse_imap_date(s, &y, &m, &d)) {
+		return MS_ERR_USAGE;
+	}
+	if (y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, (int)m))
+		return MS_ERR_USAGE;
+	*out = days_from_civil(y, (int)m, (int)d) * 86400;
+	return MS_OK;
+}
+
+const char *rules_format_date(long long t, char *buf, size_t len)
+{
+	long long days = t / 86400, secs = t % 86400, cycles;
+	long y;
+	int m = 1;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	/* the calendar repeats every 400 years (146,097 days); then walk years */
+	cycles = days / 146097;
+	days %= 146097;
+	if (days < 0) {
+		days += 146097;
+		cycles--;
+	}
+	y = (long)(1970 + 400 * cycles);
+	while (days >= 365 + is_leap(y))
+		days -= 365 + is_leap(y++);
+	while (days >= days_in_month(y, m))
+		days -= days_in_month(y, m++);
+	if (secs)
+		snprintf(buf, len, "%04ld-%02d-%02lld %02lld:%02lld:%02lld UTC", y, m, days + 1,
+			 secs / 3600, secs / 60 % 60, secs % 60);
+	else
+		snprintf(buf, len, "%04ld-%02d-%02lld", y, m, days + 1);
+	return buf;
+}
+
+const char *rules_format_size(unsigned long long bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"KB", "MB", "GB", "TB"};
+	unsigned long long unit = 1024, whole, tenth;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu byte%s", bytes, bytes == 1 ? "" : "s");
+		return buf;
+	}
+	while (u + 1 < COUNT(units) && bytes / unit >= 1024) {
+		unit *= 1024;
+		u++;
+	}
+	whole = bytes / unit;
+	tenth = bytes % unit * 10 / unit;
+	if (tenth)
+		snprintf(buf, len, "%llu.%llu %s", whole, tenth, units[u]);
+	else
+		snprintf(buf, len, "%llu %s", whole, units[u]);
+	return buf;
+}

@@ -1,0 +1,78 @@
+/*
+ * store_dir_int.h - what the directory stores share (store_dir_tree.c:
+ * layouts and folders; store_dir_list.c: a folder's messages; the source
+ * and destination in store_dir_src.c and store_dir_dst.c).  Not for use
+ * outside the store_dir*.c files.  Rules and their reasons: store_dir.h.
+ */
+#ifndef MS_STORE_DIR_INT_H
+#define MS_STORE_DIR_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "msgstore.h"
+#include "status.h"
+
+/* Bytes of a message read to find its Message-ID. */
+#define DIR_HEADER_MAX (64u * 1024)
+/* Pieces in which bodies are streamed and written. */
+#define DIR_IO_CHUNK (64u * 1024)
+
+enum dir_layout {
+	DIR_TREE,     /* (a) mount layout, or an rsync copy of it */
+	DIR_MAILDIR,  /* (b) plain Maildir, folders nested as directories */
+	DIR_MAILDIRPP /* (c) Maildir++ ".A.B" directories */
+};
+
+/* snprintf into err (errlen may be 0); always returns st, for "return dir_fail(...)". */
+enum ms_status dir_fail(char *err, size_t errlen, enum ms_status st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* MS_ERR_NOTFOUND for ENOENT/ENOTDIR, MS_ERR_NOMEM for ENOMEM, else MS_ERR_IO. */
+enum ms_status dir_errno_status(int e);
+
+/* a "/" b, malloc'd; b "." or "" gives a copy of a.  NULL when out of memory. */
+char *dir_join(const char *a, const char *b);
+/* Whether dir/name is a directory (following symlinks). */
+int dir_is_subdir(const char *dir, const char *name);
+/* Read a whole small file into b (which bounds it).  MS_ERR_NOTFOUND if absent. */
+enum ms_status dir_read_file(const char *path, struct buf *b);
+/* A user.* xattr as a malloc'd string (NUL-terminated), NULL when absent or
+ * unreadable.  *unsupported (if not NULL) is set when the filesystem has none. */
+char *dir_xattr(const char *path, const char *name, int *unsupported);
+/* Set a user.* xattr; a filesystem without them (ENOTSUP, EPERM) is fine: 0. */
+int dir_set_xattr(const char *path, int fd, const char *name, const char *value);
+
+enum ms_status dir_detect(const char *root, enum dir_layout *layout, char *err, size_t errlen);
+/* Every folder of the tree: sorted, INBOX first (store_folders_free()). */
+enum ms_status dir_folders(const char *root, enum dir_layout layout, struct store_folder **out,
+			   size_t *n, char *err, size_t errlen);
+
+/* A message's file, by key (for read() and set_flags()). */
+struct dir_file {
+	char *key;
+	char *rel; /* "cur/<name>" or "new/<name>" below the folder directory */
+};
+
+enum dir_keys {
+	DIR_KEYS_SOURCE, /* decimal UID when known, else the unique part */
+	DIR_KEYS_UNIQUE  /* always the unique part (destination scan) */
+};
+
+struct dir_listing {
+	uint32_t uidvalidity;
+	struct store_msg *msgs; /* n, oldest UID first; the caller takes them */
+	struct dir_file *files; /* n, sorted by key */
+	size_t n;
+};
+
+enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
+				 struct dir_listing *out, char *err, size_t errlen);
+/* Frees files (and msgs unless the caller took them and set msgs to NULL). */
+void dir_listing_free(struct dir_listing *l);
+const struct dir_file *dir_listing_find(const struct dir_listing *l, const char *key);
+/* Where the file with this unique part is now (cur/ or new/): "cur/<name>",
+ * malloc'd; MS_ERR_NOTFOUND when no such file. */
+enum ms_status dir_find_unique(const char *folder_dir, const char *unique, size_t ulen,
+			       char **rel);
+
+#endif

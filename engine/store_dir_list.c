@@ -1,0 +1,500 @@
+/*
+ * store_dir_list.c - the messages of one folder directory: names, xattrs,
+ * dovecot-uidlist and dovecot-keywords combined into store_msg facts, in
+ * the order and with the keys store_dir.h promises.
+ *
+ * Two passes: first every file's own facts (name, stat, xattrs, header),
+ * then the folder-wide decisions (which UIDVALIDITY is the folder's, which
+ * UIDs are trusted, keys, order) that need all of them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "imapdate.h"
+#include "maildir_meta.h"
+#include "mname.h"
+#include "store_dir_int.h"
+
+#define UIDLIST_MAX (256u << 20)
+#define KEYWORDS_MAX (1u << 20)
+
+struct ent {
+	struct store_msg m;
+	uint32_t uidvalidity;
+	int uid_from_xattr; /* of two files claiming one UID, this one keeps it */
+	char *rel;
+};
+
+/* What the whole folder contributes to each message. */
+struct folder_ctx {
+	const char *dir;
+	struct uidlist ul;
+	int have_ul;
+	struct keywords kw;
+	int no_xattrs; /* the filesystem has none: stop asking */
+	char *hdr;     /* DIR_HEADER_MAX bytes, reused */
+	struct ent *e;
+	size_t n, cap;
+	char *err;
+	size_t errlen;
+};
+
+static void load_meta_files(struct folder_ctx *c)
+{
+	struct buf b = BUF_INIT(UIDLIST_MAX);
+	char *p = dir_join(c->dir, "dovecot-uidlist");
+
+	if (p && dir_read_file(p, &b) == MS_OK && uidlist_parse(b.data, b.len, &c->ul) == MS_OK)
+		c->have_ul = 1;
+	free(p);
+	buf_free(&b);
+	buf_init(&b, KEYWORDS_MAX);
+	p = dir_join(c->dir, "dovecot-keywords");
+	if (p && dir_read_file(p, &b) == MS_OK)
+		keywords_parse(b.data, b.len, &c->kw);
+	free(p);
+	buf_free(&b);
+}
+
+static char *read_message_id(struct folder_ctx *c, const char *path)
+{
+	size_t got = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	while (got < DIR_HEADER_MAX && (r = read(fd, c->hdr + got, DIR_HEADER_MAX - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return header_message_id(c->hdr, got);
+}
+
+/* Keywords from the info letters via dovecot-keywords, space-separated. */
+static char *letter_keywords(const struct folder_ctx *c, const char *name)
+{
+	char letters[27], *s;
+	struct buf b = BUF_INIT(1u << 16);
+	size_t i;
+
+	mname_keyword_letters(name, letters);
+	for (i = 0; letters[i]; i++) {
+		const char *k = c->kw.kw[letters[i] - 'a'];
+
+		if (k && ((b.len && buf_addc(&b, ' ')) || buf_adds(&b, k)))
+			break;
+	}
+	s = b.data ? buf_detach(&b) : strdup("");
+	return s;
+}
+
+/* uid/uidvalidity/date/zone/message-id from the user.imap.* xattrs; 1 if it has uid. */
+static int xattr_facts(struct folder_ctx *c, const char *path, struct ent *e, char **xflags)
+{
+	char *uid = NULL, *uidv = NULL, *date = NULL;
+	int has_uid = 0;
+
+	*xflags = NULL;
+	if (c->no_xattrs)
+		return 0;
+	uid = dir_xattr(path, "user.imap.uid", &c->no_xattrs);
+	if (c->no_xattrs)
+		return 0;
+	uidv = dir_xattr(path, "user.imap.uidvalidity", NULL);
+	*xflags = dir_xattr(path, "user.imap.flags", NULL);
+	date = dir_xattr(path, "user.imap.internaldate", NULL);
+	if (uid && uidv) {
+		unsigned long u = strtoul(uid, NULL, 10), v = strtoul(uidv, NULL, 10);
+
+		if (u && v && u <= UINT32_MAX && v <= UINT32_MAX) {
+			e->m.uid = (uint32_t)u;
+			e->uidvalidity = (uint32_t)v;
+		}
+	}
+	has_uid = uid != NULL;
+	e->uid_from_xattr = e->m.uid != 0;
+	if (date) {
+		char *d = date + (date[0] == '"');
+
+		d[strcspn(d, "\"")] = '\0';
+		if (imapdate_parse(d, &e->m.internaldate, &e->m.tzoff))
+			e->m.internaldate = LLONG_MIN;
+	}
+	e->m.message_id = dir_xattr(path, "user.imap.message_id", NULL);
+	free(uid);
+	free(uidv);
+	free(date);
+	return has_uid;
+}
+
+/* System flags (from the name's info, else the xattr) and keywords. */
+static enum ms_status flag_facts(struct folder_ctx *c, const char *name,
+				 unsigned sys, const char *xflags, struct ent *e)
+{
+	unsigned xsys = 0;
+	char *kw = xflags ? flags_split(xflags, &xsys) : letter_keywords(c, name);
+
+	if (!kw)
+		return MS_ERR_NOMEM;
+	if (xflags && maildir_unique_len(name) == strlen(name))
+		sys = xsys;
+	e->m.flags = flags_join(sys, kw);
+	free(kw);
+	return e->m.flags ? MS_OK : MS_ERR_NOMEM;
+}
+
+/* The facts of one file; sub is "cur" or "new".  On failure e is freed by the caller. */
+static enum ms_status file_facts(struct folder_ctx *c, const char *sub, const char *name,
+				 const struct stat *st, struct ent *e)
+{
+	struct mname_msg mm;
+	enum mname_kind kind = mname_parse(name, &mm);
+	char *path = NULL, *xflags = NULL;
+	size_t ulen = maildir_unique_len(name);
+	enum ms_status st_ = MS_ERR_NOMEM;
+	int has_uid;
+
+	memset(e, 0, sizeof(*e));
+	e->m.internaldate = LLONG_MIN;
+	if (asprintf(&e->rel, "%s/%s", sub, name) < 0) {
+		e->rel = NULL;
+		goto out;
+	}
+	if (!(path = dir_join(c->dir, e->rel)))
+		goto out;
+	has_uid = xattr_facts(c, path, e, &xflags);
+	if (!e->m.uid && kind == MNAME_OURS) {
+		e->m.uid = mm.uid;
+		e->uidvalidity = mm.uidvalidity;
+	}
+	if (!e->m.uid && c->have_ul && (e->m.uid = uidlist_find(&c->ul, name, ulen)))
+		e->uidvalidity = c->ul.uidvalidity;
+	if (e->m.internaldate == LLONG_MIN)
+		e->m.internaldate = kind == MNAME_OURS ? mm.internaldate : (long long)st->st_mtime;
+	if (!e->m.message_id && !has_uid)
+		e->m.message_id = read_message_id(c, path);
+	if ((st_ = flag_facts(c, name, mm.flags, xflags, e)))
+		goto out;
+	e->m.size = (uint64_t)st->st_size;
+	e->m.key = strndup(name, ulen);
+	st_ = e->m.key ? MS_OK : MS_ERR_NOMEM;
+out:
+	free(path);
+	free(xflags);
+	return st_;
+}
+
+static void ent_free(struct ent *e)
+{
+	free(e->m.key);
+	free(e->m.flags);
+	free(e->m.message_id);
+	free(e->rel);
+}
+
+static enum ms_status add_file(struct folder_ctx *c, const char *sub, const char *name,
+			       const struct stat *st)
+{
+	enum ms_status s;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct ent *e = realloc(c->e, ncap * sizeof(*e));
+
+		if (!e)
+			return MS_ERR_NOMEM;
+		c->e = e;
+		c->cap = ncap;
+	}
+	s = file_facts(c, sub, name, st, &c->e[c->n]);
+	if (s)
+		ent_free(&c->e[c->n]);
+	else
+		c->n++;
+	return s;
+}
+
+/* Every regular, non-hidden file of cur/ or new/ (a missing one is fine). */
+static enum ms_status scan_sub(struct folder_ctx *c, const char *sub)
+{
+	char *dir = dir_join(c->dir, sub);
+	enum ms_status s = MS_OK;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (!dir)
+		return MS_ERR_NOMEM;
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			s = dir_fail(c->err, c->errlen, dir_errno_status(errno), "%s: %s", dir,
+				     strerror(errno));
+		free(dir);
+		return s;
+	}
+	while (!s && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		s = add_file(c, sub, de->d_name, &st);
+	}
+	closedir(d);
+	free(dir);
+	return s;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* dovecot-uidlist's, else the most common among the messages, else 0. */
+static uint32_t folder_uidvalidity(struct folder_ctx *c)
+{
+	uint32_t *v, best = 0;
+	size_t i, k = 0, run = 0, best_run = 0;
+
+	if (c->have_ul)
+		return c->ul.uidvalidity;
+	v = malloc((c->n + 1) * sizeof(*v));
+	if (!v)
+		return 0;
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].m.uid)
+			v[k++] = c->e[i].uidvalidity;
+	qsort(v, k, sizeof(*v), u32_cmp);
+	for (i = 0; i < k; i++) {
+		run = i && v[i] == v[i - 1] ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			best = v[i];
+		}
+	}
+	free(v);
+	return best;
+}
+
+static int ent_order(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	if (!x->m.uid != !y->m.uid)
+		return x->m.uid ? -1 : 1;
+	if (x->m.uid != y->m.uid)
+		return x->m.uid < y->m.uid ? -1 : 1;
+	if (x->uid_from_xattr != y->uid_from_xattr)
+		return x->uid_from_xattr ? -1 : 1;
+	if (x->m.internaldate != y->m.internaldate)
+		return x->m.internaldate < y->m.internaldate ? -1 : 1;
+	return strcmp(x->rel, y->rel);
+}
+
+/* Drop UIDs of another UIDVALIDITY and repeated UIDs; set keys; final order. */
+static enum ms_status settle_uids_and_keys(struct folder_ctx *c, uint32_t uidv, enum dir_keys keys)
+{
+	uint32_t last = 0;
+	size_t i;
+
+	if (!c->n)
+		return MS_OK;
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].m.uid && c->e[i].uidvalidity != uidv)
+			c->e[i].m.uid = 0;
+	qsort(c->e, c->n, sizeof(*c->e), ent_order);
+	for (i = 0; i < c->n; i++) {
+		if (c->e[i].m.uid && c->e[i].m.uid == last)
+			c->e[i].m.uid = 0;
+		else if (c->e[i].m.uid)
+			last = c->e[i].m.uid;
+	}
+	qsort(c->e, c->n, sizeof(*c->e), ent_order);
+	if (keys == DIR_KEYS_UNIQUE)
+		return MS_OK;
+	for (i = 0; i < c->n; i++) {
+		char num[16];
+
+		if (!c->e[i].m.uid)
+			continue;
+		snprintf(num, sizeof(num), "%u", (unsigned)c->e[i].m.uid);
+		free(c->e[i].m.key);
+		if (!(c->e[i].m.key = strdup(num)))
+			return MS_ERR_NOMEM;
+	}
+	return MS_OK;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	const struct dir_file *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+static int ent_key_cmp(const void *a, const void *b)
+{
+	const struct ent *const *x = a, *const *y = b;
+
+	return strcmp((*x)->m.key, (*y)->m.key);
+}
+
+/* A key given twice becomes the later file's rel path (which holds a '/': no clash). */
+static enum ms_status unique_keys(struct folder_ctx *c)
+{
+	struct ent **p = malloc((c->n + 1) * sizeof(*p));
+	enum ms_status st = MS_OK;
+	size_t i;
+
+	if (!p)
+		return MS_ERR_NOMEM;
+	for (i = 0; i < c->n; i++)
+		p[i] = &c->e[i];
+	qsort(p, c->n, sizeof(*p), ent_key_cmp);
+	for (i = 1; i < c->n && !st; i++) {
+		char *k;
+
+		if (strcmp(p[i]->m.key, p[i - 1]->m.key))
+			continue;
+		if (!(k = strdup(p[i]->rel))) {
+			st = MS_ERR_NOMEM;
+			break;
+		}
+		free(p[i]->m.key);
+		p[i]->m.key = k;
+	}
+	free(p);
+	return st;
+}
+
+/* files[] (own copies, sorted by key), then msgs[] taken from the entries. */
+static enum ms_status hand_over(struct folder_ctx *c, struct dir_listing *out)
+{
+	size_t i;
+
+	out->files = calloc(c->n + 1, sizeof(*out->files));
+	out->msgs = calloc(c->n + 1, sizeof(*out->msgs));
+	if (!out->files || !out->msgs)
+		return MS_ERR_NOMEM;
+	for (i = 0; i < c->n; i++) {
+		out->files[i].key = strdup(c->e[i].m.key);
+		out->files[i].rel = strdup(c->e[i].rel);
+		out->n = i + 1;
+		if (!out->files[i].key || !out->files[i].rel)
+			return MS_ERR_NOMEM;
+	}
+	qsort(out->files, c->n, sizeof(*out->files), file_cmp);
+	for (i = 0; i < c->n; i++) {
+		out->msgs[i] = c->e[i].m;
+		memset(&c->e[i].m, 0, sizeof(c->e[i].m));
+	}
+	return MS_OK;
+}
+
+enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
+				 struct dir_listing *out, char *err, size_t errlen)
+{
+	struct folder_ctx c;
+	enum ms_status st = MS_ERR_NOMEM;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
+	c.dir = folder_dir;
+	c.err = err;
+	c.errlen = errlen;
+	if (!(c.hdr = malloc(DIR_HEADER_MAX)))
+		goto out;
+	load_meta_files(&c);
+	if ((st = scan_sub(&c, "cur")) || (st = scan_sub(&c, "new")))
+		goto out;
+	out->uidvalidity = folder_uidvalidity(&c);
+	if ((st = settle_uids_and_keys(&c, out->uidvalidity, keys)) || (st = unique_keys(&c)))
+		goto out;
+	st = hand_over(&c, out);
+out:
+	if (st == MS_ERR_NOMEM)
+		dir_fail(err, errlen, st, "out of memory");
+	if (st)
+		dir_listing_free(out);
+	for (i = 0; i < c.n; i++)
+		ent_free(&c.e[i]);
+	free(c.e);
+	free(c.hdr);
+	uidlist_free(&c.ul);
+	keywords_free(&c.kw);
+	return st;
+}
+
+void dir_listing_free(struct dir_listing *l)
+{
+	size_t i;
+
+	for (i = 0; l->files && i < l->n; i++) {
+		free(l->files[i].key);
+		free(l->files[i].rel);
+	}
+	free(l->files);
+	if (l->msgs)
+		store_msgs_free(l->msgs, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct dir_file *dir_listing_find(const struct dir_listing *l, const char *key)
+{
+	struct dir_file k = { (char *)key, NULL };
+
+	if (!l->files)
+		return NULL;
+	return bsearch(&k, l->files, l->n, sizeof(*l->files), file_cmp);
+}
+
+/* The name in dir whose unique part is unique[0..ulen), malloc'd, or NULL. */
+static char *find_in(const char *dir, const char *unique, size_t ulen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *found = NULL;
+
+	if (!d)
+		return NULL;
+	while (!found && (de = readdir(d)))
+		if (de->d_name[0] != '.' && !strncmp(de->d_name, unique, ulen) &&
+		    maildir_unique_len(de->d_name) == ulen)
+			found = strdup(de->d_name);
+	closedir(d);
+	return found;
+}
+
+enum ms_status dir_find_unique(const char *folder_dir, const char *unique, size_t ulen,
+			       char **rel)
+{
+	static const char *const subs[] = { "cur", "new" };
+	size_t i;
+
+	*rel = NULL;
+	for (i = 0; i < 2 && !*rel; i++) {
+		char *dir = dir_join(folder_dir, subs[i]), *name;
+
+		if (!dir)
+			return MS_ERR_NOMEM;
+		name = find_in(dir, unique, ulen);
+		free(dir);
+		if (name && asprintf(rel, "%s/%s", subs[i], name) < 0)
+			*rel = NULL;
+		free(name);
+	}
+	return *rel ? MS_OK : MS_ERR_NOTFOUND;
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# setup.sh - make a fresh Debian 12 machine ready to build, test, fuzz and
+# benchmark mailstage.  Run as root.  Idempotent: a re-run on a ready machine
+# only checks (dpkg-query) and returns in well under a second.
+#
+# What it does, and prints:
+#   - installs the Debian packages listed below (apt-get, no recommends),
+#     with services kept from starting during the install;
+#   - creates the system user `vmail` that the test Dovecot instances use
+#     for mail storage;
+#   - keeps the packaged Dovecot service from being started by this script:
+#     tests run private instances (tests/lib/harness.sh) with their own
+#     config, ports and run directory.  A system Dovecot started by someone
+#     else is left alone; it cannot clash with the private ones.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential meson ninja-build pkg-config
+	# fuzzing (libFuzzer, sanitizers)
+	clang libclang-rt-14-dev
+	# libraries
+	libcurl4-openssl-dev libssl-dev libfuse3-dev libarchive-dev
+	libsqlite3-dev
+	# runtime and test tools
+	fuse3 libarchive-tools sqlite3 dovecot-imapd dovecot-core isync rsync
+	attr mutt openssl zstd xz-utils valgrind procps iproute2 psmisc
+	ca-certificates
+	# docs (rst2man)
+	python3-docutils
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: must run as root (apt-get, useradd)" >&2
+	exit 1
+fi
+
+missing_packages() {
+	# one dpkg-query for all: names it does not know go to stderr
+	local installed
+	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
+		"${PACKAGES[@]}" 2>/dev/null | awk '$2 == "installed" {print $1}' || true)
+	local p
+	for p in "${PACKAGES[@]}"; do
+		grep -qx -- "$p" <<<"$installed" || printf '%s\n' "$p"
+	done
+}
+
+# Keep invoke-rc.d/deb-systemd-invoke from starting services (Dovecot above
+# all) while packages install; the policy file is removed again on exit.
+POLICY=/usr/sbin/policy-rc.d
+policy_installed=0
+remove_policy() {
+	if [ "$policy_installed" = 1 ]; then
+		rm -f "$POLICY"
+	fi
+}
+trap remove_policy EXIT
+
+install_packages() {
+	local -a missing
+	mapfile -t missing < <(missing_packages)
+	if [ "${#missing[@]}" -eq 0 ]; then
+		say "all ${#PACKAGES[@]} packages already installed"
+		return
+	fi
+	say "installing: ${missing[*]}"
+	if [ ! -e "$POLICY" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$POLICY"
+		chmod 0755 "$POLICY"
+		policy_installed=1
+	fi
+	local dovecot_was_installed=0
+	if dpkg-query -W -f='${db:Status-Status}' dovecot-core 2>/dev/null | grep -qx installed; then
+		dovecot_was_installed=1
+	fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+	if [ "$dovecot_was_installed" = 0 ]; then
+		disable_packaged_dovecot
+	fi
+	local still
+	still=$(missing_packages)
+	if [ -n "$still" ]; then
+		echo "setup: still missing after apt-get: $still" >&2
+		exit 1
+	fi
+	say "packages installed"
+}
+
+# Only for a Dovecot this script installed: do not start it at boot either.
+disable_packaged_dovecot() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		systemctl disable dovecot.service dovecot.socket >/dev/null 2>&1 || true
+		say "packaged dovecot service disabled (systemd)"
+	elif [ -x /etc/init.d/dovecot ] && command -v update-rc.d >/dev/null; then
+		update-rc.d dovecot disable >/dev/null 2>&1 || true
+		say "packaged dovecot service disabled (sysv)"
+	fi
+}
+
+make_vmail() {
+	if getent passwd vmail >/dev/null; then
+		say "user vmail exists (uid $(id -u vmail))"
+		return
+	fi
+	local nologin=/usr/sbin/nologin
+	[ -x "$nologin" ] || nologin=/bin/false
+	useradd --system --user-group --home-dir /nonexistent --no-create-home \
+		--shell "$nologin" vmail
+	say "created system user vmail (uid $(id -u vmail))"
+}
+
+report_dovecot() {
+	if pgrep -x dovecot >/dev/null 2>&1; then
+		say "note: a dovecot process is running (not started by this script; left alone)"
+	else
+		say "no dovecot service running"
+	fi
+	for u in dovecot dovenull; do
+		getent passwd "$u" >/dev/null || { echo "setup: user $u missing (dovecot-core broken?)" >&2; exit 1; }
+	done
+}
+
+install_packages
+make_vmail
+report_dovecot
+say "done"
