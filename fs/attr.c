@@ -7,6 +7,7 @@
 #include <string.h>
 #include "attr.h"
 #include "imapdate.h"
+#include "rules.h"
 
 /* cur/ changes when its listing does: Maildir readers (mutt, Python's
  * mailbox) re-read a folder only when the mtime of cur/ moves. */
@@ -71,17 +72,6 @@ static void add_name(char *list, size_t *len, const char *name)
 	*len += n;
 }
 
-static void special_use_text(unsigned su, char *out, size_t len)
-{
-	out[0] = 0;
-	for (unsigned bit = 1; bit <= SU_TRASH; bit <<= 1)
-		if (su & bit) {
-			size_t used = strlen(out);
-			snprintf(out + used, len - used, "%s%s", used ? " " : "",
-				 imap_special_use_name(bit));
-		}
-}
-
 long attr_xattr_dir(const struct dnode *d, const char *name, char *out, size_t outlen)
 {
 	const struct folder *f = d->kind == DN_DIR ? d->folder : NULL;
@@ -90,7 +80,7 @@ long attr_xattr_dir(const struct dnode *d, const char *name, char *out, size_t o
 
 	if (!f)
 		return name ? -ENODATA : 0;
-	special_use_text(f->special_use, su, sizeof(su));
+	rules_special_use_format(f->special_use, su, sizeof(su));
 	if (!name) {
 		add_name(list, &n, "user.imap.name");
 		if (su[0])
