@@ -408,3 +408,11 @@ int listing_stale(struct msfs *fs, struct folder *f, time_t now)
 	pthread_mutex_unlock(&f->mu);
 	return stale;
 }
+
+void listing_drop_all(struct tree *t)
+{
+	for (size_t i = 0; t && i < t->nfolders; i++) {
+		listing_put(t->folders[i]->list);
+		t->folders[i]->list = NULL;
+	}
+}

@@ -93,4 +93,7 @@ int listing_stale(struct msfs *fs, struct folder *f, time_t now);
 
 time_t listing_now(void); /* monotonic seconds */
 
+/* At unmount, after every thread stopped: drop each folder's snapshot. */
+void listing_drop_all(struct tree *t);
+
 #endif

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "fs.h"
+#include "listing.h"
 #include "mount.h"
 #include "pool.h"
 #include "refresh.h"
@@ -153,6 +154,7 @@ int cmd_mount(int argc, char **argv)
 	rc = fs.cache ? startup(&fs, &args, fo.mountpoint, fo.foreground) : EXIT_USAGE;
 	pool_free(fs.pool);
 	bodycache_free(fs.cache);
+	listing_drop_all(fs.tree);
 	tree_free(fs.tree);
 out_server:
 	server_free(&fs.srv);

@@ -162,7 +162,8 @@ enum ms_status tree_build(const struct imap_folder *f, size_t n, int hide_shared
 			goto fail;
 	}
 	for (size_t i = 0; i < t->nnodes; i++)
-		qsort(t->nodes[i]->kids, t->nodes[i]->nkids, sizeof(struct dnode *), kid_cmp);
+		if (t->nodes[i]->nkids)
+			qsort(t->nodes[i]->kids, t->nodes[i]->nkids, sizeof(struct dnode *), kid_cmp);
 	*out = t;
 	return MS_OK;
 fail:
