@@ -62,6 +62,10 @@ t1=$(date +%s.%N)
 s=$(el "$t0" "$t1")
 echo "mount: cat of $NMSG messages: $bytes bytes in $s s = $(mbs "$bytes" "$s") MB/s ($(awk -v a="$(mbs "$bytes" "$s")" -v b="$(mbs "$rawbytes" "$rawsecs")" 'BEGIN {printf "%.0f", 100 * a / b}')% of raw)"
 t0=$(date +%s.%N)
+lbytes=$(find "$MD/cur" -type f -print0 | xargs -0 cat | wc -c)
+s=$(el "$t0" "$(date +%s.%N)")
+echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $lbytes bytes in $s s = $(mbs "$lbytes" "$s") MB/s"
+t0=$(date +%s.%N)
 cp -r "$M/INBOX" "$T/cpcopy"
 echo "mount: cp -r of INBOX (second read, bodies partly cached): $(el "$t0" "$(date +%s.%N)") s"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
@@ -112,4 +116,13 @@ echo "ls -l of the same, warm: $(el "$t0" "$(date +%s.%N)") s"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
 echo "mount: peak RSS with the $NBIG-message listing: $((rss / 1024)) MB"
 mount_stop "$M"
+mount_start src alice "$M"
+t0=$(date +%s.%N)
+n=$(ls -f "$M/Big/cur" | wc -l)
+echo "ls -f (names only: the one metadata FETCH + readdir) of $((n - 2)) messages, cold: $(el "$t0" "$(date +%s.%N)") s"
+mount_stop "$M"
+ls -l "$MD/.Big/cur" >/dev/null
+t0=$(date +%s.%N)
+ls -l "$MD/.Big/cur" >/dev/null
+echo "floor: ls -l of Dovecot's own local cur/ ($NBIG files, warm): $(el "$t0" "$(date +%s.%N)") s"
 harness_done

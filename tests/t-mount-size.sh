@@ -3,7 +3,8 @@
 # large, too small, small and large messages; a scripted fake server,
 # tests/fake/lyingimap.py) are served whole and exact: no zero padding, no
 # cut; after the first open, stat and ls -l show the true size, and later
-# reads (through the page cache) are still exact.  size=trust is not used.
+# reads (through the page cache) are still exact.  Mounted with the
+# implicit form `mailstage URL DIR -o ...` that mount.fuse3 runs.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
@@ -22,7 +23,7 @@ mkdir -p "$T/want"
 echo pw >"$T/pw"
 chmod 600 "$T/pw"
 M=$T/mnt
-mount_url "imap://liar@127.0.0.1:$(cat "$T/fake.port")/" "$T/pw" "$M" "timeout=5"
+MOUNT_IMPLICIT=1 mount_url "imap://liar@127.0.0.1:$(cat "$T/fake.port")/" "$T/pw" "$M" "timeout=5"
 
 declare -A adv=([1]=1500 [2]=3000 [3]=1500000 [4]=900)
 for uid in 1 2 3 4; do

@@ -24,7 +24,8 @@ mount_url() {
 	local url=$1 pw=$2 mnt=$3 opts=${4:-} i
 	mkdir -p "$mnt"
 	harness_register_mount "$mnt"
-	"$MAILSTAGE" mount "$url" "$mnt" -f -o "tls=none,password_file=$pw${opts:+,$opts}" \
+	# MOUNT_IMPLICIT=1: the form mount.fuse3 uses, without the subcommand
+	"$MAILSTAGE" $([ "${MOUNT_IMPLICIT:-0}" = 1 ] || echo mount) "$url" "$mnt" -f -o "tls=none,password_file=$pw${opts:+,$opts}" \
 		2>"$T/mount-$(basename "$mnt").log" &
 	MOUNT_PID=$!
 	harness_register_pid "$MOUNT_PID"
