@@ -224,7 +224,6 @@ struct listing *listing_get(struct msfs *fs, struct folder *f, int *err)
 	f->list = l;
 	f->checked = listing_now();
 	__atomic_add_fetch(&l->refs, 1, __ATOMIC_ACQ_REL);
-	refresher_kick(fs->rf); /* Message-IDs next, in the background */
 out:
 	pthread_mutex_unlock(&f->mu);
 	return l;
@@ -353,7 +352,8 @@ int listing_msgids_pending(struct folder *f)
 	int pending;
 
 	pthread_mutex_lock(&f->mu);
-	pending = f->list && !__atomic_load_n(&f->list->msgids_ready, __ATOMIC_ACQUIRE);
+	pending = f->want_msgids && f->list &&
+		  !__atomic_load_n(&f->list->msgids_ready, __ATOMIC_ACQUIRE);
 	pthread_mutex_unlock(&f->mu);
 	return pending;
 }
@@ -365,6 +365,9 @@ int listing_wait_msgids(struct msfs *fs, struct folder *f, const struct listing 
 
 	if (__atomic_load_n(&l->msgids_ready, __ATOMIC_ACQUIRE))
 		return 0;
+	pthread_mutex_lock(&f->mu);
+	f->want_msgids = 1;
+	pthread_mutex_unlock(&f->mu);
 	refresher_kick(fs->rf);
 	deadline_in(&dl, fs->cfg.timeout_s);
 	pthread_mutex_lock(&f->mu);

@@ -77,9 +77,10 @@ void listing_fix_size(struct folder *f, uint32_t uidvalidity, struct msg_entry *
 enum ms_status listing_refresh(struct msfs *fs, struct folder *f, struct listing **old);
 
 /*
- * Message-IDs come from a second, background fetch (refresher thread):
- * the header read it costs the server is what makes a first listing slow,
- * and only getxattr needs them.  listing_load_msgids() does that fetch;
+ * Message-IDs come from a second fetch in the background (refresher
+ * thread), made only once somebody asks for one: the header read it costs
+ * the server is what makes a first listing slow, and only getxattr needs
+ * them.  listing_load_msgids() does that fetch;
  * listing_wait_msgids() waits for it (bounded by the command timeout) and
  * returns 0, or ETIMEDOUT.  listing_msgid() reads one (NULL if none).
  */

@@ -74,6 +74,7 @@ struct folder {
 	time_t checked, used;   /* last refresh, last access (monotonic seconds) */
 	struct sizefix *fixes;
 	size_t nfixes;
+	int want_msgids;        /* someone asked for user.imap.message_id */
 	/* guarded by mu, owned by reader.c: sequential-open detection */
 	size_t last_open;       /* listing index of the last message opened + 1 */
 	unsigned ra;            /* messages to fetch ahead, grows while sequential */
