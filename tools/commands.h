@@ -11,5 +11,6 @@ int cmd_copy(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, "migrate the mailboxes listed in a CSV file" },
 	{ "backup", cmd_backup, "write folders to an archive (tar.zst, tar.xz, tar.gz, zip); --verify" },
 	{ "restore", cmd_restore, "put a backup back on a server or into a Maildir tree" },
+	{ "mount", cmd_mount, "read-only Maildir-like FUSE view of an IMAP account" },
 };
 
 static void usage(FILE *f)
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = -1;
+	if (argc >= 3 && strstr(argv[1], "://")) /* mount.fuse3: mailstage URL DIR -o OPTS */
+		rc = cmd_mount(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			rc = commands[i].run(argc - 1, argv + 1);

@@ -1,0 +1,47 @@
+/*
+ * bodycache.h - whole message bodies in memory, least recently used first
+ * out, bounded in bytes (-o cache_max=).
+ *
+ * A body is keyed by (message inode, UIDVALIDITY): the bytes of a message
+ * never change for that pair, so an entry is never stale.  Bodies are
+ * reference-counted: an open file keeps its body alive even after the
+ * cache evicted it, so the bound counts cached bodies, and each open
+ * handle holds at most one more.
+ *
+ * Thread safety: every call may come from any thread; one mutex guards the
+ * table and the LRU list, held only for pointer work (no I/O).
+ */
+#ifndef MS_BODYCACHE_H
+#define MS_BODYCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct body {
+	const char *data;
+	size_t len;
+	/* private */
+	int refs;
+	uint64_t ino;
+	uint32_t uidvalidity;
+	struct body *prev, *next, *hnext;
+};
+
+struct bodycache;
+
+struct bodycache *bodycache_new(uint64_t max_bytes);
+void bodycache_free(struct bodycache *bc);
+
+/* A new body holding data (taken over: freed with the body), one reference. */
+struct body *body_new(char *data, size_t len, uint64_t ino, uint32_t uidvalidity);
+void body_put(struct body *b);
+
+/* The cached body with a new reference, or NULL. */
+struct body *bodycache_get(struct bodycache *bc, uint64_t ino, uint32_t uidvalidity);
+/* Offer b to the cache (the cache takes its own reference; b stays the caller's). */
+void bodycache_add(struct bodycache *bc, struct body *b);
+
+/* Bytes held by the cache now. */
+uint64_t bodycache_bytes(struct bodycache *bc);
+
+#endif

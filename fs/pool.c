@@ -1,0 +1,207 @@
+/*
+ * pool.c - IMAP connection pool with deadlines and reconnect; see pool.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "fs.h"
+#include "pool.h"
+
+struct pool {
+	const struct ms_server *srv;
+	int timeout_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pool_conn *c;
+	int n;
+	time_t down_until; /* monotonic; 0 when up */
+	int backoff;       /* seconds, next DOWN period */
+};
+
+static time_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+enum ms_status pool_new(const struct ms_server *srv, int nconn, int timeout_ms,
+			struct imap *first, struct pool **out)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	pthread_condattr_t ca;
+
+	if (!p || !(p->c = calloc((size_t)nconn, sizeof(*p->c)))) {
+		free(p);
+		return MS_ERR_NOMEM;
+	}
+	p->srv = srv;
+	p->n = nconn;
+	p->timeout_ms = timeout_ms;
+	p->backoff = 1;
+	for (int i = 0; i < nconn; i++)
+		p->c[i].slot = i;
+	p->c[0].im = first;
+	if (first)
+		imap_set_timeout(first, timeout_ms);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	*out = p;
+	return MS_OK;
+}
+
+static void conn_drop(struct pool_conn *pc)
+{
+	imap_close(pc->im);
+	pc->im = NULL;
+	free(pc->examined);
+	pc->examined = NULL;
+}
+
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->n; i++)
+		conn_drop(&p->c[i]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->c);
+	free(p);
+}
+
+/* A free slot for kind, or NULL.  Called locked. */
+static struct pool_conn *free_slot(struct pool *p, enum pool_kind kind)
+{
+	int lo = kind == POOL_META || p->n == 1 ? 0 : 1;
+	int hi = kind == POOL_META ? 1 : p->n;
+	struct pool_conn *best = NULL;
+
+	for (int i = lo; i < hi; i++)
+		if (!p->c[i].busy && (!best || (!best->im && p->c[i].im)))
+			best = &p->c[i]; /* prefer a connected one */
+	return best;
+}
+
+static enum ms_status wait_slot(struct pool *p, enum pool_kind kind, struct pool_conn **out)
+{
+	struct timespec dl;
+	struct pool_conn *pc;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += p->timeout_ms / 1000;
+	dl.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (!(pc = free_slot(p, kind))) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT)
+			return MS_ERR_TIMEOUT;
+	}
+	if (!pc->im && p->down_until && now_mono() < p->down_until)
+		return MS_ERR_CONNECT; /* DOWN: fail fast */
+	pc->busy = 1;
+	*out = pc;
+	return MS_OK;
+}
+
+static enum ms_status connect_slot(struct pool *p, struct pool_conn *pc)
+{
+	char err[640];
+	enum ms_status st = imap_connect(p->srv, &pc->im, err, sizeof(err));
+
+	pthread_mutex_lock(&p->mu);
+	if (st) {
+		p->down_until = now_mono() + p->backoff;
+		msfs_log("server unreachable, retrying in %d s: %s", p->backoff, err);
+		p->backoff = p->backoff * 2 > 30 ? 30 : p->backoff * 2;
+		pc->busy = 0;
+		pthread_cond_broadcast(&p->cv);
+	} else {
+		if (p->down_until)
+			msfs_log("connected again");
+		p->down_until = 0;
+		p->backoff = 1;
+		imap_set_timeout(pc->im, p->timeout_ms);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return st;
+}
+
+enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **out)
+{
+	enum ms_status st;
+
+	*out = NULL;
+	pthread_mutex_lock(&p->mu);
+	st = wait_slot(p, kind, out);
+	pthread_mutex_unlock(&p->mu);
+	if (st)
+		return st;
+	if (!(*out)->im) {
+		st = connect_slot(p, *out);
+		if (st)
+			*out = NULL;
+	}
+	return st;
+}
+
+enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
+			    struct imap_mailbox *mb)
+{
+	enum ms_status st;
+
+	if (!force && pc->examined && !strcmp(pc->examined, raw)) {
+		*mb = pc->mb;
+		return MS_OK;
+	}
+	free(pc->examined);
+	pc->examined = NULL;
+	st = imap_examine(pc->im, raw, &pc->mb);
+	if (st)
+		return st;
+	pc->examined = strdup(raw);
+	*mb = pc->mb;
+	return MS_OK;
+}
+
+void pool_put(struct pool *p, struct pool_conn *pc, enum ms_status st)
+{
+	if (!pc)
+		return;
+	if (st && (ms_status_is_fatal_conn(st) || !imap_alive(pc->im))) {
+		msfs_log("connection %d dropped: %s", pc->slot, imap_errmsg(pc->im));
+		conn_drop(pc); /* dead session: LOGOUT is skipped, no network wait */
+	}
+	pthread_mutex_lock(&p->mu);
+	pc->busy = 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int pool_is_down(struct pool *p)
+{
+	int down;
+
+	pthread_mutex_lock(&p->mu);
+	down = p->down_until && now_mono() < p->down_until;
+	pthread_mutex_unlock(&p->mu);
+	return down;
+}
+
+int pool_errno(enum ms_status st)
+{
+	switch (st) {
+	case MS_OK: return 0;
+	case MS_ERR_NOTFOUND: return ENOENT;
+	case MS_ERR_NOMEM: return ENOMEM;
+	default: return EIO;
+	}
+}

@@ -1,0 +1,67 @@
+/*
+ * pool.h - a fixed pool of logged-in IMAP connections with deadlines, a
+ * DOWN state and reconnect with backoff (notes/fuse-view.md section 8).
+ *
+ * Slot 0 is reserved for metadata (listing loads and refreshes), the others
+ * carry message bodies, so a slow body fetch never delays a listing and
+ * vice versa; with connections=1 both share slot 0.
+ *
+ * pool_get() hands a connection to ONE thread, which runs IMAP commands on
+ * it and gives it back with pool_put().  The pool's lock is never held
+ * during network I/O: connecting and every command run unlocked.
+ *
+ * Deadlines: waiting for a free slot is bounded by the command timeout;
+ * every command on the connection by imap_set_timeout(timeout).  A failed
+ * command that kills the session (ms_status_is_fatal_conn) closes it; the
+ * next pool_get() reconnects.  A failed connect puts the pool DOWN for a
+ * backoff (1, 2, 4 ... 30 s): while DOWN, pool_get() fails at once with
+ * MS_ERR_CONNECT, so callers answer EIO fast instead of piling up.
+ *
+ * pool_get() may block (wait for a slot, connect): never call it from a
+ * FUSE handler that must not block (lookup, getattr, readdir, statfs,
+ * getxattr).
+ */
+#ifndef MS_POOL_H
+#define MS_POOL_H
+
+#include "imap.h"
+#include "server.h"
+
+enum pool_kind { POOL_META, POOL_BODY };
+
+struct pool_conn {
+	struct imap *im;     /* NULL until connected */
+	char *examined;      /* raw name of the folder EXAMINEd on im, or NULL */
+	struct imap_mailbox mb;
+	int busy;
+	int slot;
+};
+
+struct pool;
+
+/* srv must outlive the pool.  first (may be NULL) is a logged-in session to adopt as slot 0. */
+enum ms_status pool_new(const struct ms_server *srv, int nconn, int timeout_ms,
+			struct imap *first, struct pool **out);
+/* LOGOUT every idle connection (2 s deadline each) and free. */
+void pool_free(struct pool *p);
+
+/* A connected slot of the kind asked for, or MS_ERR_TIMEOUT / MS_ERR_CONNECT / ... */
+enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **out);
+
+/*
+ * EXAMINE raw on pc unless it is already the examined folder; *mb gets
+ * the folder's state.  force re-EXAMINEs (a refresh wants fresh numbers).
+ */
+enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
+			    struct imap_mailbox *mb);
+
+/* Give pc back; st is the last command's status (a fatal one closes the session). */
+void pool_put(struct pool *p, struct pool_conn *pc, enum ms_status st);
+
+/* 1 while the pool is DOWN (last connect failed, backoff not over). */
+int pool_is_down(struct pool *p);
+
+/* Status to errno for FUSE replies: EIO for everything but NOTFOUND (ENOENT). */
+int pool_errno(enum ms_status st);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * reader.c - whole and chunked message reads with size verification; see
+ * reader.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bodycache.h"
+#include "buf.h"
+#include "listing.h"
+#include "pool.h"
+#include "reader.h"
+#include "refresh.h"
+
+#define CHUNK_MIN (256u << 10)
+#define CHUNK_MAX (8u << 20)
+#define BODY_MAX ((size_t)1 << 31) /* largest message we hold in memory */
+
+struct handle {
+	struct msfs *fs;
+	struct folder *f;
+	uint64_t ino, size;
+	uint32_t uid, uidvalidity;
+	struct body *whole;     /* small messages: all bytes */
+	pthread_mutex_t mu;     /* large messages: one chunk */
+	pthread_cond_t cv;
+	char *buf;
+	uint64_t boff;
+	size_t blen, chunk;
+	int busy;
+};
+
+/* Collects (or only counts) the body of one FETCH. */
+struct collect {
+	struct buf b;
+	uint64_t count;
+	int discard;
+};
+
+static enum ms_status c_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
+{
+	struct collect *c = ctx;
+
+	buf_reset(&c->b);
+	c->count = 0;
+	return MS_OK;
+}
+
+static enum ms_status c_data(void *ctx, const char *p, size_t n)
+{
+	struct collect *c = ctx;
+
+	c->count += n;
+	return c->discard ? MS_OK : buf_add(&c->b, p, n);
+}
+
+static enum ms_status c_end(void *ctx)
+{
+	return MS_OK;
+}
+
+/* One fetch on a body connection: EXAMINE if needed, check UIDVALIDITY. */
+static enum ms_status fetch_once(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	struct body_sink sink = { c_begin, c_data, c_end, c };
+	struct pool_conn *pc = NULL;
+	struct imap_mailbox mb;
+	enum ms_status st;
+
+	st = pool_get(h->fs->pool, POOL_BODY, &pc);
+	if (!st)
+		st = pool_examine(pc, h->f->raw, 0, &mb);
+	if (!st && mb.uidvalidity != h->uidvalidity)
+		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = imap_fetch_body(pc->im, h->uid, off, len, &sink);
+	if (st && st != MS_ERR_NOTFOUND)
+		msfs_log("%s UID %u: %s", h->f->name, h->uid,
+			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
+	pool_put(h->fs->pool, pc, st);
+	return st;
+}
+
+/* A connection that died while idle (server autologout) deserves one retry. */
+static enum ms_status fetch(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	enum ms_status st = fetch_once(h, off, len, c);
+
+	if (st == MS_ERR_CLOSED)
+		st = fetch_once(h, off, len, c);
+	return st;
+}
+
+static int errno_of(enum ms_status st)
+{
+	return st == MS_ERR_NOTFOUND ? ESTALE : pool_errno(st);
+}
+
+/*
+ * Read-ahead across messages: when opens walk a folder in listing order
+ * (cat *, cp -r, rsync, grep -r), fetch the next small messages that are
+ * not cached yet in the same command, so a folder streams at the speed of
+ * one big FETCH instead of one round trip per message.  The window doubles
+ * (1 .. RA_MAX) while opens stay sequential and resets on a jump.
+ */
+#define RA_MAX 64
+
+struct batch {
+	struct handle *h;
+	struct buf b;
+	uint32_t uid;
+	struct body *want; /* the opened message, referenced */
+};
+
+static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
+{
+	struct batch *bt = ctx;
+
+	buf_reset(&bt->b);
+	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
+	return MS_OK;
+}
+
+static enum ms_status b_data(void *ctx, const char *p, size_t n)
+{
+	return buf_add(&((struct batch *)ctx)->b, p, n);
+}
+
+static enum ms_status b_end(void *ctx)
+{
+	struct batch *bt = ctx;
+	struct handle *h = bt->h;
+	struct body *b;
+	size_t n = bt->b.len;
+
+	if (!bt->uid)
+		return MS_OK;
+	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n,
+		     tree_msg_ino(h->f, bt->uid), h->uidvalidity);
+	if (!b)
+		return MS_ERR_NOMEM;
+	bodycache_add(h->fs->cache, b);
+	if (bt->uid == h->uid && !bt->want)
+		bt->want = b;
+	else
+		body_put(b);
+	return MS_OK;
+}
+
+/* How many messages to fetch with the one at index idx. */
+static unsigned ahead(struct folder *f, size_t idx)
+{
+	unsigned ra;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8)
+		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
+	else
+		f->ra = 0;
+	f->last_open = idx + 1;
+	ra = f->ra;
+	pthread_mutex_unlock(&f->mu);
+	return ra;
+}
+
+/* "uid,uid,..." of the message at idx and up to ra uncached small ones after it. */
+static void batch_set(struct handle *h, const struct listing *l, size_t idx, unsigned ra,
+		      struct buf *set)
+{
+	uint64_t bytes = listing_size(&l->e[idx]), cap = h->fs->cfg.cache_max / 4;
+	struct body *b;
+
+	buf_addf(set, "%u", h->uid);
+	for (size_t i = idx + 1; i < l->n && ra && bytes < cap; i++) {
+		uint64_t sz = listing_size(&l->e[i]);
+
+		if (sz > h->fs->cfg.whole_max)
+			continue;
+		if ((b = bodycache_get(h->fs->cache, tree_msg_ino(h->f, l->e[i].uid), h->uidvalidity))) {
+			body_put(b);
+			continue;
+		}
+		buf_addf(set, ",%u", l->e[i].uid);
+		bytes += sz;
+		ra--;
+	}
+}
+
+static enum ms_status fetch_batch_once(struct handle *h, const char *set, struct batch *bt)
+{
+	struct body_sink sink = { b_begin, b_data, b_end, bt };
+	struct pool_conn *pc = NULL;
+	struct imap_mailbox mb;
+	enum ms_status st;
+
+	st = pool_get(h->fs->pool, POOL_BODY, &pc);
+	if (!st)
+		st = pool_examine(pc, h->f->raw, 0, &mb);
+	if (!st && mb.uidvalidity != h->uidvalidity)
+		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = imap_fetch_bodies(pc->im, set, &sink);
+	if (st && st != MS_ERR_NOTFOUND)
+		msfs_log("%s UID %u: %s", h->f->name, h->uid,
+			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
+	pool_put(h->fs->pool, pc, st);
+	return st;
+}
+
+static int open_single(struct handle *h)
+{
+	struct collect c = { .b = BUF_INIT(BODY_MAX) };
+	enum ms_status st = fetch(h, 0, 0, &c);
+	size_t n = c.b.len;
+
+	if (st) {
+		buf_free(&c.b);
+		return errno_of(st);
+	}
+	h->whole = body_new(n ? buf_detach(&c.b) : calloc(1, 1), n, h->ino, h->uidvalidity);
+	if (!h->whole)
+		return ENOMEM;
+	bodycache_add(h->fs->cache, h->whole);
+	return 0;
+}
+
+static int open_whole(struct handle *h, const struct listing *l, size_t idx)
+{
+	struct buf set = BUF_INIT(4096);
+	struct batch bt = { .h = h, .b = BUF_INIT(BODY_MAX) };
+	enum ms_status st;
+
+	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+	if (h->whole) {
+		ahead(h->f, idx);
+		return 0;
+	}
+	batch_set(h, l, idx, ahead(h->f, idx), &set);
+	st = fetch_batch_once(h, set.data, &bt);
+	if (st == MS_ERR_CLOSED) /* died while idle (autologout): once more */
+		st = fetch_batch_once(h, set.data, &bt);
+	buf_free(&set);
+	buf_free(&bt.b);
+	if (st) {
+		body_put(bt.want);
+		return errno_of(st);
+	}
+	if (!bt.want) /* expunged, or a server that sends UID after the body */
+		return open_single(h);
+	h->whole = bt.want;
+	return 0;
+}
+
+/* Large message: 1 byte at size-1 means the advertised size is right. */
+static int probe_size(struct handle *h, uint64_t *actual)
+{
+	struct collect c = { .b = BUF_INIT(16) };
+	enum ms_status st = fetch(h, h->size - 1, 2, &c);
+
+	buf_free(&c.b);
+	if (st)
+		return errno_of(st);
+	*actual = h->size;
+	if (c.count == 1)
+		return 0;
+	c.discard = 1; /* wrong: count the whole message once */
+	st = fetch(h, 0, 0, &c);
+	if (st)
+		return errno_of(st);
+	*actual = c.count;
+	return 0;
+}
+
+static struct handle *handle_new(struct msfs *fs, uint64_t ino)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->fs = fs;
+	h->ino = ino;
+	h->chunk = CHUNK_MIN;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return h;
+}
+
+static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_t *actual)
+{
+	int err;
+
+	if (h->size <= h->fs->cfg.whole_max || !h->size) {
+		err = open_whole(h, l, idx);
+		*actual = h->whole ? h->whole->len : 0;
+		return err;
+	}
+	if (h->fs->cfg.size_trust) {
+		*actual = h->size;
+		return 0;
+	}
+	return probe_size(h, actual);
+}
+
+int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong)
+{
+	struct handle *h = handle_new(fs, ino);
+	struct listing *l = NULL;
+	struct msg_entry *e;
+	uint64_t actual = 0;
+	int err = ENOMEM;
+
+	*size_wrong = 0;
+	if (!h)
+		goto fail;
+	err = ENOENT;
+	if (!(h->f = tree_msg_folder(fs->tree, ino, &h->uid)) || !(l = listing_get(fs, h->f, &err)))
+		goto fail;
+	if (!(e = (struct msg_entry *)listing_find(l, h->uid)))
+		goto fail;
+	h->uidvalidity = l->uidvalidity;
+	h->size = listing_size(e);
+	err = verify(h, l, (size_t)(e - l->e), &actual);
+	if (err)
+		goto fail;
+	if (actual != h->size) {
+		msfs_log("%s UID %u: size mismatch: advertised %llu, actual %llu", h->f->name,
+			 h->uid, (unsigned long long)h->size, (unsigned long long)actual);
+		listing_fix_size(h->f, h->uidvalidity, e, actual);
+		h->size = actual;
+		*size_wrong = 1;
+	}
+	listing_put(l);
+	*out = h;
+	return 0;
+fail:
+	listing_put(l);
+	reader_close(h);
+	return err;
+}
+
+/* Called locked with the range not buffered: fetch it unlocked.  0 or errno. */
+static int fill(struct handle *h, uint64_t off, size_t len)
+{
+	struct collect c;
+	uint64_t want;
+	enum ms_status st;
+
+	h->chunk = off == h->boff + h->blen && h->buf ? h->chunk * 2 : CHUNK_MIN;
+	if (h->chunk > CHUNK_MAX)
+		h->chunk = CHUNK_MAX;
+	want = len > h->chunk ? len : h->chunk;
+	if (want > h->size - off)
+		want = h->size - off;
+	h->busy = 1;
+	pthread_mutex_unlock(&h->mu);
+	c = (struct collect){ .b = BUF_INIT(want + 2) };
+	st = fetch(h, off, want, &c);
+	if (!st && c.b.len < want) {
+		msfs_log("%s UID %u: server sent %zu bytes at %llu, expected %llu", h->f->name,
+			 h->uid, c.b.len, (unsigned long long)off, (unsigned long long)want);
+		st = MS_ERR_PROTO;
+	}
+	pthread_mutex_lock(&h->mu);
+	h->busy = 0;
+	pthread_cond_broadcast(&h->cv);
+	if (st) {
+		buf_free(&c.b);
+		return errno_of(st);
+	}
+	free(h->buf);
+	h->blen = c.b.len;
+	h->buf = buf_detach(&c.b);
+	h->boff = off;
+	return 0;
+}
+
+static int covered(const struct handle *h, uint64_t off, size_t len)
+{
+	uint64_t end = off + len > h->size ? h->size : off + len;
+
+	return h->buf && off >= h->boff && end <= h->boff + h->blen;
+}
+
+static int read_chunked(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+{
+	struct timespec dl;
+	int err = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 2 * (h->fs->cfg.timeout_s + h->fs->cfg.connect_timeout_s);
+	pthread_mutex_lock(&h->mu);
+	while (!err && !covered(h, off, len)) {
+		if (h->busy)
+			err = pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT ? EIO : 0;
+		else
+			err = fill(h, off, len);
+	}
+	if (!err) {
+		*got = off + len > h->size ? h->size - off : len;
+		memcpy(out, h->buf + (off - h->boff), *got);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return err;
+}
+
+int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+{
+	*got = 0;
+	if (off >= h->size)
+		return 0;
+	if (h->whole) {
+		*got = off + len > h->whole->len ? h->whole->len - off : len;
+		memcpy(out, h->whole->data + off, *got);
+		return 0;
+	}
+	return read_chunked(h, off, len, out, got);
+}
+
+void reader_close(struct handle *h)
+{
+	if (!h)
+		return;
+	body_put(h->whole);
+	free(h->buf);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}

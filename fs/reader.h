@@ -1,0 +1,36 @@
+/*
+ * reader.h - reading one message through an open file handle: small
+ * messages whole (and into the body cache), large ones by partial fetch in
+ * growing chunks (notes/fuse-view.md sections 4 and 5).
+ *
+ * reader_open() verifies the size: a whole fetch gives it exactly; for a
+ * large message a probe `BODY.PEEK[]<S-1.2>` must return exactly one byte.
+ * When RFC822.SIZE was wrong the true size is recorded (listing_fix_size),
+ * *size_wrong is set (the caller opens with direct_io and asks the
+ * refresher to invalidate the inode), and the handle serves the true bytes.
+ *
+ * Chunks start at 256 KiB and double (up to 8 MiB) while reads stay
+ * sequential; a jump resets them.  One handle buffers one chunk; concurrent
+ * reads of the same handle wait for a fetch in flight instead of sending a
+ * second one.  No lock is held during a fetch.
+ *
+ * reader_open() and reader_read() block on the network (bounded by the
+ * deadlines): call them only from open/read handlers.  Return values are
+ * 0 or an errno (EIO for a dead or stalled server, ESTALE when the folder's
+ * UIDVALIDITY changed, ENOENT when the message was expunged).
+ */
+#ifndef MS_READER_H
+#define MS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fs.h"
+
+struct handle;
+
+int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong);
+/* Copy up to len bytes at off into out; *got < len only at the end of the message. */
+int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got);
+void reader_close(struct handle *h);
+
+#endif

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# t-mount.sh - `mailstage mount` against real Dovecot: the whole corpus
+# (plus a 5 MB message read by partial fetches) byte-exact through the mount,
+# sizes, mtimes, flag letters and xattrs right, odd-sized reads at random
+# offsets and dd skip=, every write refused with EROFS, a Maildir reader
+# counts the folder, names stable across a remount, and the source's flags
+# and UIDs unchanged after reading everything.  A bad password mounts nothing.
+set -u
+. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/mount.sh"
+harness_init
+harness_timeout 600
+harness_need_root
+harness_need_mailstage
+harness_need_fuse
+
+dovecot_start src
+seed_corpus src alice INBOX
+"$HARNESS_PYTHON" -c 'import base64, random, sys
+r = random.Random(5)
+body = base64.encodebytes(bytes(r.getrandbits(8) for _ in range(3700000))).replace(b"\n", b"\r\n")
+sys.stdout.buffer.write(b"From: a@example.org\r\nSubject: big\r\nMessage-ID: <big@example.org>\r\n\r\n" + body)' >"$T/big.eml"
+seed_message src alice INBOX "$T/big.eml" '\Seen' >/dev/null
+imap_tool src alice create Sent >/dev/null
+before=$(imap_dump src alice INBOX)
+N=$(printf '%s\n' "$before" | wc -l)
+URL="imap://alice@127.0.0.1:$SRC_PORT/"
+
+# a wrong password: clear error, exit 3, no mount left behind
+echo wrong-password >"$T/badpw"
+mkdir -p "$T/bad"
+out=$("$MAILSTAGE" mount "$URL" "$T/bad" -f -o tls=none,password_file="$T/badpw" 2>&1)
+assert_eq "$?" 3 "a wrong password exits 3 before mounting"
+assert_contains "$out" "password" "and says why"
+mount_is_up "$T/bad" && fail "a mount was left behind" || pass "nothing is mounted on the mount point"
+
+M=$T/mnt
+mount_start src alice "$M" "timeout=10"
+assert_eq "$(ls "$M/INBOX")" "$(printf 'cur\nnew\ntmp')" "INBOX holds cur, new and tmp"
+assert_eq "$(ls "$M/INBOX/new" "$M/INBOX/tmp")" "$(printf '%s:\n\n%s:' "$M/INBOX/new" "$M/INBOX/tmp")" "new/ and tmp/ are empty"
+assert_eq "$(ls "$M/INBOX/cur" | wc -l)" "$N" "cur/ lists all $N messages"
+names1=$(ls "$M/INBOX/cur")
+
+list=$(mount_listing "$M/INBOX") || fail "reading the mount failed"
+want=$(printf '%s\n' "$before" | awk -F'\t' '{print $1 "\t" $3 "\t" $4 "\t" $4 "\t" $5}')
+assert_eq "$(printf '%s\n' "$list" | cut -f1,3-6)" "$want" \
+	"all $N messages: mtime = INTERNALDATE, ls size = bytes read = RFC822.SIZE, SHA-256 = direct fetch"
+letters=$(printf '%s\n' "$before" | awk -F'\t' '{l = ""
+	if ($2 ~ /\\Draft/) l = l "D"; if ($2 ~ /\\Flagged/) l = l "F"; if ($2 ~ /\\Answered/) l = l "R"
+	if ($2 ~ /\\Seen/) l = l "S"; if ($2 ~ /\\Deleted/) l = l "T"; print $1 "\t" l}')
+assert_eq "$(printf '%s\n' "$list" | cut -f1,2)" "$letters" "Maildir flag letters (DFRST) match the server's flags"
+
+# xattrs: uid, uidvalidity, flags with keywords, internaldate, message_id
+kwline=$(printf '%s\n' "$before" | awk -F'\t' '$2 ~ /(^| )[^\\ ]/' | head -n1)
+[ -n "$kwline" ] || fail "the seed has no keyword"
+uid=$(cut -f1 <<<"$kwline")
+f=$(ls "$M"/INBOX/cur/*".U${uid}V"*)
+uv=$(imap_tool src alice status INBOX | tr ' \t' '\n\n' | grep -A1 -i uidvalidity | tail -n1)
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.uid "$f")" "$uid" "user.imap.uid"
+assert_contains "$f" "V$(getfattr --absolute-names --only-values -n user.imap.uidvalidity "$f")." "user.imap.uidvalidity is the one in the name"
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.flags "$f" | tr ' ' '\n' | sort | paste -sd' ')" \
+	"$(cut -f2 <<<"$kwline" | tr ' ' '\n' | sort | paste -sd' ')" "user.imap.flags holds the flags and keywords ($(cut -f2 <<<"$kwline"))"
+idate=$(getfattr --absolute-names --only-values -n user.imap.internaldate "$f")
+assert_eq "$(date -d "$(sed -E 's/^([0-9]+)-([A-Za-z]+)-([0-9]+) /\1 \2 \3 /' <<<"$idate")" +%s)" "$(cut -f3 <<<"$kwline")" \
+	"user.imap.internaldate ($idate) is the INTERNALDATE"
+bigf=$(ls "$M"/INBOX/cur/*".U$(printf '%s\n' "$before" | tail -n1 | cut -f1)V"*)
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.message_id "$bigf")" "<big@example.org>" "user.imap.message_id"
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.name "$M/INBOX")" "INBOX" "user.imap.name on a folder"
+assert_eq "$(getfattr --absolute-names --only-values -n user.imap.special_use "$M/Sent")" '\Sent' "user.imap.special_use on Sent"
+getfattr --absolute-names -n user.imap.nosuch "$f" 2>&1 | grep -q "No such attribute" && pass "unknown xattr: ENODATA" || fail "unknown xattr"
+[ -n "$uv" ] || true
+
+# odd-sized reads at random offsets, dd skip= (the 5 MB message goes by partial fetches)
+while IFS=$'\t' read -r u _ _ size sha; do
+	g=$(ls "$M"/INBOX/cur/*".U${u}V"*)
+	echo 3 >/proc/sys/vm/drop_caches
+	got=$("$HARNESS_PYTHON" "$(dirname "$0")/lib/oddread.py" "$g" "$size" "$u") || fail "odd reads of uid $u"
+	assert_eq "$got" "$sha" "uid $u ($size bytes) read in odd-sized pieces at random offsets is byte-exact"
+	skip=$((size / 3 / 4093))
+	a=$(dd if="$g" bs=4093 skip="$skip" 2>/dev/null | sha256sum)
+	imap_tool src alice fetch INBOX "$u" >"$T/direct.eml" || fail "direct fetch of uid $u"
+	b=$(dd if="$T/direct.eml" bs=4093 skip="$skip" 2>/dev/null | sha256sum)
+	assert_eq "$a" "$b" "dd bs=4093 skip=$skip of uid $u equals the same range of a direct fetch"
+done < <(printf '%s\n' "$before" | sort -t$'\t' -k4,4n | tail -n 4)
+
+# writes fail with EROFS and change nothing
+for cmd in "touch $M/INBOX/cur/x" "rm $f" "mv $f $M/INBOX/cur/y" "mkdir $M/New" \
+	"setfattr -n user.imap.flags -v x $f" "rmdir $M/Sent/tmp" "cp /etc/hostname $M/INBOX/new/"; do
+	out=$($cmd 2>&1) && fail "'$cmd' succeeded"
+	assert_contains "$out" "Read-only file system" "'${cmd%% *}' fails with EROFS"
+done
+( echo x >>"$f" ) 2>"$T/append.err" && fail "append succeeded"
+assert_contains "$(cat "$T/append.err")" "Read-only file system" "writing into a message fails with EROFS"
+
+# a Maildir reader from Debian: Python's mailbox module (Debian's python3)
+cnt=$(/usr/bin/python3 -c 'import mailbox, sys; print(len(mailbox.Maildir(sys.argv[1], factory=None, create=False)))' "$M/INBOX")
+assert_eq "$cnt" "$N" "python3 mailbox.Maildir counts $N messages"
+mcnt=$(mutt_count "$M/INBOX" 2>/dev/null) && assert_eq "$mcnt" "$N" "mutt -R -f opens the folder and counts $N messages"
+
+# statfs from cache
+files=$(stat -f -c %c "$M")
+[ "$files" -ge "$N" ] && pass "statfs counts $files inodes (>= $N messages)" || fail "statfs files $files"
+assert_contains "$(stat -f -c %T "$M")" "fuse" "statfs answers for the fuse mount"
+
+after=$(imap_dump src alice INBOX)
+assert_eq "$after" "$before" "source flags (incl. \\Seen) and UIDs unchanged after reading everything"
+
+mount_stop "$M"
+assert_eq "$MOUNT_RC" 0 "fusermount3 -u ends the daemon with status 0"
+mount_start src alice "$M" "timeout=10"
+assert_eq "$(ls "$M/INBOX/cur")" "$names1" "file names are the same after unmount and mount"
+mount_stop "$M"
+harness_done
