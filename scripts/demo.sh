@@ -2,8 +2,12 @@
 # demo.sh - mailstage's main job on a built-in example, from nothing:
 # set-up, build, two throwaway Dovecot servers (source with '/' as the
 # folder separator, destination a Maildir++ server with '.'), a source
-# mailbox (alice) filled from the test corpus, then `mailstage check` and
-# `mailstage ls` against it.  Everything it started is stopped at the end.
+# mailbox (alice) filled from the test corpus, then the main job on it:
+# `mailstage check` and `ls`; `mount` the source read-only and look at it
+# with ls, du, grep and sha256sum; `copy` it to the destination with folder
+# rules (twice: the second run is incremental and copies nothing); `backup`
+# the Inbox to a tar.zst read back by bsdtar.  Everything it started is
+# stopped at the end.
 #
 #   scripts/demo.sh          run it, tear everything down
 #   scripts/demo.sh --keep   leave the servers running and say how to use them
@@ -69,6 +73,58 @@ imap_folders src alice | awk -F'\t' '$4 !~ /Noselect/ { print $1 "\t" $3 }' |
 			sed 's/ uidvalidity=[0-9]*//; s/uidnext=[0-9]* //')" "${su:+ ($su)}"
 	done
 
+fail() { echo "demo.sh: $*" >&2; return 1; }
+
+# The source as files: a read-only mount, looked at with everyday tools.
+demo_mount() {
+	local mnt=$T/alice-view one
+	mkdir -p "$mnt"
+	step "mailstage mount $url $mnt -o tls=starttls,ca_file=...,password_file=..."
+	"$MAILSTAGE" mount "$url" "$mnt" \
+		-o "tls=starttls,ca_file=$CA_FILE,password_file=$SRC_DIR/pass-alice" ||
+		{ fail "mailstage mount failed"; return 1; }
+	harness_register_mount "$mnt"
+	echo "\$ ls $mnt"; ls "$mnt"
+	echo "\$ ls $mnt/INBOX/cur | head -3"; ls "$mnt/INBOX/cur" | head -3
+	echo "\$ du -sh $mnt"; du -sh "$mnt"
+	echo "\$ grep -rl '^Subject:.*[Uu]nicode' $mnt | head -3"
+	grep -rl '^Subject:.*[Uu]nicode' "$mnt" | head -3
+	one=$(find "$mnt/INBOX/cur" -type f | head -1)
+	echo "\$ sha256sum of one message, and an attempt to delete it"
+	sha256sum "$one"
+	rm -f "$one" 2>&1 | sed 's/^/  /'
+	umount "$mnt" || fusermount3 -u "$mnt" || { fail "umount $mnt failed"; return 1; }
+}
+
+# Source to destination with rules; the second run only looks.
+demo_copy() {
+	local dsturl="imap://alice@127.0.0.1:$DST_PORT/" run rc
+	local copts=(--tls=starttls --ca-file "$CA_FILE" --state "$T/alice.state"
+		--source-password-file "$SRC_DIR/pass-alice"
+		--dest-password-file "$DST_DIR/pass-alice"
+		--exclude-special junk,trash --max-size 2M --report "$T/alice-skipped.csv")
+	for run in first second; do
+		step "mailstage copy ($run run) $url -> $dsturl --exclude-special junk,trash --max-size 2M"
+		rc=0
+		"$MAILSTAGE" copy --progress=none "${copts[@]}" "$url" "$dsturl" || rc=$?
+		[ "$rc" -eq 0 ] || { fail "mailstage copy failed (exit status $rc)"; return 1; }
+	done
+	echo "\$ head -3 $T/alice-skipped.csv"; head -3 "$T/alice-skipped.csv"
+	step "mailstage ls $dsturl (the destination)"
+	"$MAILSTAGE" ls "$dsturl" --tls=starttls --ca-file "$CA_FILE" \
+		--password-file "$DST_DIR/pass-alice" || { fail "ls of the destination failed"; return 1; }
+}
+
+# The Inbox to an offline archive, checked, and listed by bsdtar.
+demo_backup() {
+	local arc=$T/alice-inbox.tar.zst rc=0
+	step "mailstage backup $url $arc; mailstage backup --verify $arc"
+	"$MAILSTAGE" backup --progress=none "${opts[@]}" "$url" "$arc" || rc=$?
+	[ "$rc" -eq 0 ] || { fail "mailstage backup failed (exit status $rc)"; return 1; }
+	"$MAILSTAGE" backup --verify "$arc" || { fail "backup --verify found differences"; return 1; }
+	echo "\$ bsdtar -tf $arc | head -4"; bsdtar -tf "$arc" | head -4
+}
+
 url="imap://alice@127.0.0.1:$SRC_PORT/"
 opts=(--tls=starttls --ca-file "$CA_FILE" --password-file "$SRC_DIR/pass-alice")
 status=0
@@ -86,6 +142,9 @@ else
 			status=1
 		fi
 	done
+	demo_mount || status=1
+	demo_copy || status=1
+	demo_backup || status=1
 fi
 
 if [ "$keep" = 1 ]; then

@@ -57,7 +57,7 @@ EOC
 	/usr/lib/postfix/sbin/master -c "$d/conf" -d >"$d/master.log" 2>&1 &
 	harness_register_pid $!
 	for _ in $(seq 1 100); do
-		_harness_port_open "$SMTP_PORT" && return 0
+		harness_port_open "$SMTP_PORT" && return 0
 		sleep 0.1
 	done
 	cat "$d/master.log" >&2

@@ -129,6 +129,22 @@ static enum ms_status keep_meta(void *ctx, const struct imap_msg *m)
 	return MS_OK;
 }
 
+static void meta_free(struct meta *mt)
+{
+	for (size_t i = 0; i < mt->n; i++) {
+		free(mt->m[i].flags);
+		free(mt->m[i].message_id);
+	}
+	free(mt->m);
+}
+
+static void bodies_free(struct bodies *bs)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		buf_free(&bs->b[i].data);
+	free(bs->b);
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -192,6 +208,8 @@ static int cmd_dump(struct imap *im, const char *folder, int each)
 			fprintf(stderr, "imapprobe: uid %u: RFC822.SIZE %llu but %zu bytes\n",
 				mt.m[i].uid, (unsigned long long)mt.m[i].size, b->data.len);
 	}
+	meta_free(&mt);
+	bodies_free(&bs);
 	return 0;
 }
 
@@ -214,11 +232,11 @@ static int cmd_ranges(struct imap *im, const char *folder, uint32_t uid, uint64_
 		buf_add(&all, bs.b[0].data.data, bs.b[0].data.len);
 		off += bs.b[0].data.len;
 		buf_free(&bs.b[0].data);
-		if (bs.b[0].data.len < chunk && 0)
-			break;
 	}
 	sha256_hex(all.data ? all.data : "", all.len, hex);
 	printf("%zu\t%s\n", all.len, hex);
+	bodies_free(&bs);
+	buf_free(&all);
 	return 0;
 }
 
@@ -283,6 +301,12 @@ static int cmd_copy(struct imap *src, char **argv)
 	for (size_t i = 0; i < n; i++)
 		printf("%u -> %u\n", mt.m[i].uid, res[i].uid);
 	imap_close(dst);
+	free(up);
+	free(mr);
+	free(res);
+	free(tags);
+	meta_free(&mt);
+	bodies_free(&bs);
 	return 0;
 }
 
@@ -295,6 +319,7 @@ static int cmd_append(struct imap *im, char **argv)
 	struct mem_reader mr;
 	char chunk[65536];
 	size_t n;
+	int rc;
 
 	if (!f)
 		die("cannot open the message file", NULL);
@@ -307,12 +332,13 @@ static int cmd_append(struct imap *im, char **argv)
 	mr.left = b.len;
 	up.size = b.len;
 	up.ctx = &mr;
-	if (imap_append(im, argv[0], &up, &res)) {
+	rc = imap_append(im, argv[0], &up, &res) ? 1 : 0;
+	if (rc)
 		printf("refused\t%s\t%s\n", res.code, res.text);
-		return 1;
-	}
-	printf("%u\t%u\n", res.uidvalidity, res.uid);
-	return 0;
+	else
+		printf("%u\t%u\n", res.uidvalidity, res.uid);
+	buf_free(&b);
+	return rc;
 }
 
 static int cmd_list(struct imap *im)
@@ -367,6 +393,7 @@ int main(int argc, char **argv)
 		if (imap_examine(im, argv[4], NULL) || imap_fetch_meta(im, "1:*", 1, keep_meta, &mt))
 			die("metadata", im);
 		printf("%zu\n", mt.n);
+		meta_free(&mt);
 		rc = 0;
 	} else if (!strcmp(argv[3], "list"))
 		rc = cmd_list(im);
