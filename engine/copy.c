@@ -36,6 +36,24 @@ void copy_sleep_ms(struct crun *r, long ms)
 		nanosleep(&ts, NULL);
 }
 
+long copy_backoff_ms(const struct crun *r, int attempt)
+{
+	long base = r->o->backoff_ms > 0 ? r->o->backoff_ms : 1000;
+
+	return base << (attempt - 1 < 5 ? attempt - 1 : 5);
+}
+
+int copy_retry_pause(struct crun *r, int attempt, long hint_ms)
+{
+	int tries = r->o->retries > 0 ? r->o->retries : 5;
+	long wait = copy_backoff_ms(r, attempt);
+
+	if (attempt > tries || copy_stopped(r))
+		return 0;
+	copy_sleep_ms(r, hint_ms > wait ? hint_ms : wait);
+	return !copy_stopped(r);
+}
+
 void copy_event(struct crun *r, struct copy_event *ev)
 {
 	pthread_mutex_lock(&r->lock);

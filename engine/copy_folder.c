@@ -484,12 +484,12 @@ static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
 {
 	const struct copy_opts *o = f->r->o;
 	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000, hint = 0;
+	long hint = 0;
 	uint32_t uidnext = 0;
 
 	for (int attempt = 0; n && !copy_stopped(f->r); attempt++) {
 		if (attempt) {
-			long wait = base << (attempt - 1 < 5 ? attempt - 1 : 5);
+			long wait = copy_backoff_ms(f->r, attempt);
 			copy_sleep_ms(f->r, hint > wait ? hint : wait);
 			hint = 0;
 			n = recheck(f, u, n, uidnext);
@@ -582,12 +582,10 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 {
 	const struct copy_opts *o = f->r->o;
 	struct msg_source *s = f->w->src;
-	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000;
 
-	for (int attempt = 0; attempt <= tries && !copy_stopped(f->r); attempt++) {
-		if (attempt)
-			copy_sleep_ms(f->r, base << (attempt - 1 < 5 ? attempt - 1 : 5));
+	for (int attempt = 0; !copy_stopped(f->r); attempt++) {
+		if (attempt && !copy_retry_pause(f->r, attempt, 0))
+			return;
 		spool_free(b->sp);
 		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
 		if (!b->sp) {
@@ -721,10 +719,8 @@ static enum ms_status open_source(struct fctx *f)
 	struct msg_source *s = f->w->src;
 	enum ms_status st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
 
-	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
-		copy_sleep_ms(f->r, 1000L << i);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
 		st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
-	}
 	if (st)
 		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name,
 			 s->ops->errmsg(s));
@@ -739,10 +735,8 @@ static enum ms_status open_dest(struct fctx *f)
 	enum ms_status st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
 	uint32_t from;
 
-	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
-		copy_sleep_ms(f->r, 1000L << i);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
 		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	}
 	if (st) {
 		char why[400];
 		snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
