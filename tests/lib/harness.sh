@@ -23,7 +23,7 @@
 # Functions (each documented where it is defined):
 #   harness_init, harness_timeout SECS, harness_done
 #   harness_need_root, harness_need_mailstage, harness_need_fuse
-#   harness_register_pid PID, harness_register_mount DIR
+#   harness_register_pid PID, harness_register_mount DIR, harness_rss_limit_kib KIB
 #   harness_free_port, harness_port_open PORT, harness_ca
 #   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned]
 #                      [--listescape] [--extra CONF]
@@ -187,6 +187,16 @@ harness_need_mailstage() {
 harness_need_fuse() {
 	[ -c /dev/fuse ] || skip "no /dev/fuse on this machine"
 	command -v fusermount3 >/dev/null || skip "fusermount3 missing"
+}
+
+# harness_rss_limit_kib KIB: KIB for a normal build; under AddressSanitizer
+# (its shadow memory and quarantine cost a fixed ~10 MiB more) KIB * 3 / 2.
+harness_rss_limit_kib() {
+	if ldd "$MAILSTAGE" 2>/dev/null | grep -q libasan; then
+		echo $(($1 * 3 / 2))
+	else
+		echo "$1"
+	fi
 }
 
 harness_register_mount() { printf '%s\n' "$1" >>"$T/.reg/mounts"; }
