@@ -15,6 +15,8 @@
 #   - nothing here touches a Dovecot or mount this test did not start;
 #   - passwords live in files ($T/NAME/pass-USER, mode 0600), never in argv.
 #
+# Read from the environment: HARNESS_WRAP, a command every mailstage run goes
+# through (scripts/valgrind.sh).
 # Variables it exports: T, MAILSTAGE, MAILSTAGE_CORPUS, REPO_TOP, HARNESS_LIB,
 # HARNESS_PYTHON, IMAPTOOL, HARNESS_USERS, CA_FILE, TLS_DIR, SEED_PLAN and,
 # per server NAME (upper-cased), NAME_PORT NAME_TLSPORT NAME_CONF
@@ -169,6 +171,13 @@ harness_init() {
 			MAILSTAGE=$REPO_TOP/build/tools/mailstage
 		fi
 	fi
+	if [ -n "${HARNESS_WRAP:-}" ]; then
+		# every mailstage run of the test goes through the wrapper
+		# (scripts/valgrind.sh sets HARNESS_WRAP to a valgrind command)
+		printf '#!/bin/sh\nexec %s %q "$@"\n' "$HARNESS_WRAP" "$MAILSTAGE" >"$T/mailstage-wrapped"
+		chmod 0755 "$T/mailstage-wrapped"
+		MAILSTAGE=$T/mailstage-wrapped
+	fi
 	MAILSTAGE_CORPUS=$(harness_find_corpus)
 	export MAILSTAGE MAILSTAGE_CORPUS
 }
@@ -190,9 +199,12 @@ harness_need_fuse() {
 }
 
 # harness_rss_limit_kib KIB: KIB for a normal build; under AddressSanitizer
-# (its shadow memory and quarantine cost a fixed ~10 MiB more) KIB * 3 / 2.
+# (its shadow memory and quarantine cost a fixed ~10 MiB more) KIB * 3 / 2;
+# no bound under HARNESS_WRAP.
 harness_rss_limit_kib() {
-	if ldd "$MAILSTAGE" 2>/dev/null | grep -q libasan; then
+	if [ -n "${HARNESS_WRAP:-}" ]; then
+		echo 99999999 # the wrapper's memory (valgrind's), not ours: no bound
+	elif ldd "$MAILSTAGE" 2>/dev/null | grep -q libasan; then
 		echo $(($1 * 3 / 2))
 	else
 		echo "$1"
