@@ -346,15 +346,37 @@ struct up {
 	const char *sha;
 };
 
-static long backoff_hint(const struct store_result *res)
+/*
+ * Milliseconds a server asked us to wait: Office 365's "Suggested Backoff
+ * Time: N milliseconds", else 30 s for [THROTTLED] or [UNAVAILABLE]; 0 when
+ * the words ask for no wait.  `code` may be NULL when it is inside `text`.
+ */
+static long backoff_hint_of(const char *code, const char *text)
 {
-	const char *p = strcasestr(res->text, "Backoff Time");
+	const char *p = strcasestr(text, "Backoff Time");
 
 	if (p && (p = strpbrk(p, "0123456789")))
 		return strtol(p, NULL, 10);
-	if (!strcasecmp(res->code, "THROTTLED") || !strcasecmp(res->code, "UNAVAILABLE"))
+	if (code && (!strcasecmp(code, "THROTTLED") || !strcasecmp(code, "UNAVAILABLE")))
+		return 30000;
+	if (!code && (strcasestr(text, "[THROTTLED]") || strcasestr(text, "[UNAVAILABLE]")))
 		return 30000;
 	return 0;
+}
+
+static long backoff_hint(const struct store_result *res)
+{
+	return backoff_hint_of(res->code, res->text);
+}
+
+/* The first backoff: copy_opts, or MAILSTAGE_TEST_BACKOFF_MS (tests that must not wait). */
+static long backoff_base(const struct copy_opts *o)
+{
+	const char *env = getenv("MAILSTAGE_TEST_BACKOFF_MS");
+
+	if (env && atol(env) > 0)
+		return atol(env);
+	return o->backoff_ms > 0 ? o->backoff_ms : 1000;
 }
 
 static int transient(const struct store_result *res)
@@ -484,7 +506,7 @@ static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
 {
 	const struct copy_opts *o = f->r->o;
 	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000, hint = 0;
+	long base = backoff_base(o), hint = 0;
 	uint32_t uidnext = 0;
 
 	for (int attempt = 0; n && !copy_stopped(f->r); attempt++) {
@@ -583,11 +605,13 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 	const struct copy_opts *o = f->r->o;
 	struct msg_source *s = f->w->src;
 	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000;
+	long base = backoff_base(o), hint = 0, wait;
 
 	for (int attempt = 0; attempt <= tries && !copy_stopped(f->r); attempt++) {
-		if (attempt)
-			copy_sleep_ms(f->r, base << (attempt - 1 < 5 ? attempt - 1 : 5));
+		if (attempt) {
+			wait = base << (attempt - 1 < 5 ? attempt - 1 : 5);
+			copy_sleep_ms(f->r, hint > wait ? hint : wait);
+		}
 		spool_free(b->sp);
 		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
 		if (!b->sp) {
@@ -597,7 +621,9 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 		struct msg_sink sink = spool_sink(b->sp);
 		b->st = s->ops->read(s, b->msgs, b->n, &sink);
 		snprintf(b->err, sizeof(b->err), "%s", b->st ? s->ops->errmsg(s) : "");
-		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT))
+		/* a throttling source (NO [THROTTLED] to FETCH) is retried like a lost one */
+		hint = b->st ? backoff_hint_of(NULL, b->err) : 0;
+		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT || hint))
 			return;
 	}
 }

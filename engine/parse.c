@@ -461,6 +461,9 @@ static enum ms_status read_list(struct pctx *pc, struct imap_item *list, int fet
 		if (st)
 			return st;
 		if (c == ')') {
+			/* a key without its value: bytes past a literal that lied about its size */
+			if (fetch_top && key)
+				return fail(pc, "FETCH item without a value (a literal shorter than sent?)");
 			adv(pc);
 			break;
 		}
@@ -469,6 +472,8 @@ static enum ms_status read_list(struct pctx *pc, struct imap_item *list, int fet
 		st = read_value(pc, tail, fetch_top && key ? key->s : NULL);
 		if (st)
 			return st;
+		if (fetch_top && !key && (*tail)->type != ITEM_ATOM)
+			return fail(pc, "FETCH item name is not an atom");
 		if (fetch_top && key)
 			note_fetch_item(pc, key, *tail);
 		key = fetch_top && !key ? *tail : NULL;

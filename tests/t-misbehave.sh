@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# t-misbehave.sh - a server that breaks the protocol (a scripted fake,
+# tests/fake/faultimap.py, for the faults Dovecot cannot make: literals that
+# lie about their size or are absurdly large, BYE mid-command, replies that
+# never end or stall, wrong RFC822.SIZE, a drop right after login, NO
+# [THROTTLED] with a backoff hint) never crashes or hangs `mailstage check`,
+# `ls`, `copy` or the engine driver imapprobe, and never leaves wrong data:
+# each fault gives a plain-words error and the documented exit status
+# (tools/exitcode.h), the real Dovecot destination holds only byte-exact
+# messages (SHA-256), and throttling is waited out until the copy is whole.
+set -u
+. "$(dirname "$0")/lib/harness.sh"
+harness_init
+harness_timeout 600
+harness_need_mailstage
+PROBE=${IMAPPROBE:?IMAPPROBE not set}
+FAKE=$(dirname "$0")/fake/faultimap.py
+
+dovecot_start dst
+DPW=$(pass_file dst bob)
+DURL="imap://bob@127.0.0.1:$DST_PORT/"
+echo pw >"$T/pw"
+chmod 600 "$T/pw"
+mkdir -p "$T/want"
+"$HARNESS_PYTHON" "$FAKE" --dump "$T/want"
+WANT=$(sha256sum "$T"/want/*.eml | cut -d' ' -f1 | sort)
+export MAILSTAGE_TEST_BACKOFF_MS=100
+
+# fake_start MODE [COUNT] [OUTDIR]: a fresh fake; sets FURL and FAKE_PID
+fake_start() {
+	rm -f "$T/fake.port"
+	"$HARNESS_PYTHON" "$FAKE" "$T/fake.port" "$@" &
+	FAKE_PID=$!
+	harness_register_pid "$FAKE_PID"
+	for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.1; done
+	[ -s "$T/fake.port" ] || fail "the fake server ($1) did not start"
+	FURL="imap://u@127.0.0.1:$(cat "$T/fake.port")/"
+}
+fake_stop() {
+	kill "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+}
+
+# run WHAT CMD...: CMD (a program, or a function below that puts its
+# program under $TO itself) under a 90 s timeout; OUT (stdout+stderr), RC.
+# Fails on a hang or on an end by signal.
+TO="timeout -k 5 90"
+run() {
+	local what=$1
+	shift
+	if [ "$(type -t "$1")" = function ]; then
+		OUT=$("$@" 2>&1)
+	else
+		OUT=$($TO "$@" 2>&1)
+	fi
+	RC=$?
+	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then
+		fail "$what: hung (killed by timeout)"
+	elif [ "$RC" -gt 128 ]; then
+		fail "$what: died by signal $((RC - 128))"
+	fi
+}
+
+ms() { $TO "$MAILSTAGE" "$@" --tls=none --timeout 2 --connect-timeout 5 --password-file "$T/pw"; }
+copy_to_dst() { # copy_to_dst FOLDER: fake INBOX -> Dovecot bob/FOLDER
+	$TO "$MAILSTAGE" copy --tls=none --timeout 2 --connect-timeout 5 --progress none --no-state \
+		--source-password-file "$T/pw" --dest-password-file "$DPW" \
+		--report "$T/$1.csv" --map "INBOX=$1" "$FURL" "$DURL"
+}
+# exact FOLDER: every message in Dovecot's bob/FOLDER is one of the fake's, byte for byte
+exact() {
+	local got bad
+	got=$(imap_dump dst bob "$1" 2>/dev/null | cut -f5 | sort)
+	bad=$(comm -23 <(printf '%s\n' "$got" | grep .) <(printf '%s\n' "$WANT"))
+	[ -z "$bad" ] && pass "$1: the destination holds no cut or padded message" ||
+		fail "$1: wrong data at the destination: $bad"
+	DST_COUNT=$(printf '%s\n' "$got" | grep -c .)
+}
+
+# --- faults in a body FETCH: probe and copy
+check_fetch_fault() { # MODE WORDS
+	local mode=$1 words=$2
+	fake_start "$mode"
+	run "probe $mode" env PROBE_TIMEOUT_MS=2000 "$PROBE" --tls none "$FURL" "$T/pw" dump INBOX
+	assert_eq "$RC" 1 "$mode: imapprobe dump fails (exit 1)"
+	assert_contains "$OUT" "$words" "$mode: imapprobe says '$words'"
+	run "copy $mode" copy_to_dst "$mode"
+	assert_eq "$RC" 1 "$mode: copy exits 1 (messages failed)"
+	assert_contains "$(cat "$T/$mode.csv")" "$words" "$mode: the report says '$words'"
+	exact "$mode"
+	assert_eq "$DST_COUNT" 0 "$mode: nothing was copied"
+	fake_stop
+}
+check_fetch_fault short "timeout"
+check_fetch_fault long "FETCH item without a value"
+check_fetch_fault cut "bad server response"
+check_fetch_fault huge "message larger than the configured limit"
+check_fetch_fault bye "the server closed the connection: shutting down for maintenance"
+check_fetch_fault endless "item too long"
+check_fetch_fault stall "timeout"
+
+# --- faults in the folder list: check and ls
+check_list_fault() { # MODE WORDS
+	local mode=$1 words=$2
+	fake_start "$mode@list"
+	run "ls $mode@list" ms ls "$FURL"
+	assert_ne "$RC" 0 "$mode@list: ls fails"
+	assert_contains "$OUT" "$words" "$mode@list: ls says '$words'"
+	[[ "$OUT" != *INB* ]] && pass "$mode@list: ls shows no half folder name" || fail "$mode@list: ls shows $OUT"
+	run "probe list $mode" env PROBE_TIMEOUT_MS=2000 "$PROBE" --tls none "$FURL" "$T/pw" list
+	assert_ne "$RC" 0 "$mode@list: imapprobe list fails"
+	assert_contains "$OUT" "$words" "$mode@list: imapprobe says '$words'"
+	fake_stop
+}
+check_list_fault short "timeout"
+check_list_fault long "bad server response"
+check_list_fault huge "literal larger than the configured limit"
+check_list_fault bye "the server closed the connection"
+check_list_fault endless "item too long"
+check_list_fault stall "timeout"
+
+# --- a drop right after login
+fake_start droplogin
+for cmd in check ls; do
+	run "$cmd droplogin" ms "$cmd" "$FURL"
+	assert_eq "$RC" 3 "droplogin: $cmd exits 3 (cannot connect or log in)"
+	assert_contains "$OUT" "the server closed the connection" "droplogin: $cmd says the server closed the connection"
+done
+run "copy droplogin" copy_to_dst droplogin
+assert_eq "$RC" 3 "droplogin: copy exits 3"
+assert_contains "$OUT" "closed the connection" "droplogin: copy says so"
+fake_stop
+
+# --- wrong RFC822.SIZE: the bytes read are what counts
+fake_start wrongsize
+run "copy wrongsize" copy_to_dst wrongsize
+assert_eq "$RC" 0 "wrongsize: copy exits 0"
+exact wrongsize
+assert_eq "$DST_COUNT" 3 "wrongsize: all 3 messages copied whole"
+fake_stop
+
+# --- NO [THROTTLED] to FETCH twice: waited out (700 ms hint each), then complete
+fake_start throttle-fetch 2
+start=$(date +%s%N)
+run "copy throttle-fetch" copy_to_dst throttle
+ms_taken=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$RC" 0 "throttle-fetch: copy exits 0 after the throttling"
+exact throttle
+assert_eq "$DST_COUNT" 3 "throttle-fetch: all 3 messages copied"
+[ "$ms_taken" -ge 1400 ] && pass "throttle-fetch: the suggested backoff was honoured (${ms_taken} ms)" ||
+	fail "throttle-fetch: took only ${ms_taken} ms"
+run "probe throttle" "$PROBE" --tls none "$FURL" "$T/pw" dump INBOX
+assert_eq "$RC" 0 "throttle-fetch: the throttling is over for the next client"
+fake_stop
+
+# --- NO [THROTTLED] to APPEND six times (fake destination; two rounds of a
+# 3-message batch, 700 ms hint each): retried to the end
+fake_start none
+SRC_FURL=$FURL
+SRC_PID=$FAKE_PID
+mkdir -p "$T/stored"
+fake_start throttle-append 6 "$T/stored"
+start=$(date +%s%N)
+run "copy throttle-append" "$MAILSTAGE" copy --tls=none --timeout 2 --progress none --no-state \
+	--source-password-file "$T/pw" --dest-password-file "$T/pw" --report "$T/tapp.csv" \
+	"$SRC_FURL" "$FURL"
+ms_taken=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$RC" 0 "throttle-append: copy exits 0 after the throttling"
+assert_eq "$(sha256sum "$T"/stored/*.eml 2>/dev/null | cut -d' ' -f1 | sort)" "$WANT" \
+	"throttle-append: the destination got all 3 messages, byte-exact, once each"
+[ "$ms_taken" -ge 1400 ] && pass "throttle-append: the suggested backoff was honoured (${ms_taken} ms)" ||
+	fail "throttle-append: took only ${ms_taken} ms"
+fake_stop
+kill "$SRC_PID" 2>/dev/null
+harness_done
