@@ -355,10 +355,13 @@ static enum ms_status stream_body(struct pctx *pc, const char *key, uint64_t siz
 	st = s->begin(s->ctx, pc->seq, pc->uid, key, size);
 	if (st)
 		return st;
-	if (inline_bytes)
+	if (inline_bytes) {
 		st = size ? s->data(s->ctx, inline_bytes, (size_t)size) : MS_OK;
-	else
+	} else {
+		pc->r->in_body = 1;
 		st = pass_bytes(pc, size, sink_bytes, (void *)s);
+		pc->r->in_body = 0;
+	}
 	if (st)
 		return st;
 	return s->end(s->ctx);

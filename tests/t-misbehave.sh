@@ -2,7 +2,7 @@
 # t-misbehave.sh - a server that breaks the protocol (a scripted fake,
 # tests/fake/faultimap.py, for the faults Dovecot cannot make: literals that
 # lie about their size or are absurdly large, BYE mid-command, replies that
-# never end or stall, wrong RFC822.SIZE, a drop right after login, NO
+# never end (fast, or a byte at a time) or stall, wrong RFC822.SIZE, a drop right after login, NO
 # [THROTTLED] with a backoff hint) never crashes or hangs `mailstage check`,
 # `ls`, `copy` or the engine driver imapprobe, and never leaves wrong data:
 # each fault gives a plain-words error and the documented exit status
@@ -98,15 +98,19 @@ check_fetch_fault huge "message larger than the configured limit"
 check_fetch_fault bye "the server closed the connection: shutting down for maintenance"
 check_fetch_fault endless "item too long"
 check_fetch_fault stall "timeout"
+check_fetch_fault trickle "reply did not end within 2 s"
 
-# --- faults in the folder list: check and ls
+# --- faults in the folder list: check, ls and imapprobe
 check_list_fault() { # MODE WORDS
 	local mode=$1 words=$2
 	fake_start "$mode@list"
-	run "ls $mode@list" ms ls "$FURL"
-	assert_ne "$RC" 0 "$mode@list: ls fails"
-	assert_contains "$OUT" "$words" "$mode@list: ls says '$words'"
-	[[ "$OUT" != *INB* ]] && pass "$mode@list: ls shows no half folder name" || fail "$mode@list: ls shows $OUT"
+	for cmd in check ls; do
+		run "$cmd $mode@list" ms "$cmd" "$FURL"
+		assert_eq "$RC" 3 "$mode@list: $cmd fails with exit 3"
+		assert_contains "$OUT" "$words" "$mode@list: $cmd says '$words'"
+		[[ "$OUT" != *INB[^O]* ]] && pass "$mode@list: $cmd shows no half folder name" ||
+			fail "$mode@list: $cmd shows $OUT"
+	done
 	run "probe list $mode" env PROBE_TIMEOUT_MS=2000 "$PROBE" --tls none "$FURL" "$T/pw" list
 	assert_ne "$RC" 0 "$mode@list: imapprobe list fails"
 	assert_contains "$OUT" "$words" "$mode@list: imapprobe says '$words'"
@@ -118,6 +122,7 @@ check_list_fault huge "literal larger than the configured limit"
 check_list_fault bye "the server closed the connection"
 check_list_fault endless "item too long"
 check_list_fault stall "timeout"
+check_list_fault trickle "reply did not end within 2 s"
 
 # --- a drop right after login
 fake_start droplogin

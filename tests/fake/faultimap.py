@@ -20,6 +20,7 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
   huge            {99999999999} announced, a few bytes, then silence
   bye             "* BYE" instead of the data, then the connection closes
   endless         "* OK " and then bytes without CRLF, without end
+  trickle         "* OK " and then one byte every 0.3 s, without end
   stall           half a FETCH response, then silence
   wrongsize       no body fault, but RFC822.SIZE lies (too small, too large)
   droplogin       the connection closes right after a successful login
@@ -27,8 +28,8 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
                   Exchange-style "Suggested Backoff Time: 700 milliseconds"
   throttle-append the first COUNT APPENDs: the same refusal (destination)
 
-MODE@list puts short, long, huge, bye, endless or stall into the reply to
-LIST (the folder name INBOX as the lying literal) instead of a FETCH.
+MODE@list puts short, long, huge, bye, endless, trickle or stall into the reply to
+LIST (the folder name INBOX as the lying literal; trickle as is) instead of a FETCH.
 
 Counters are per server, not per connection, so a client that reconnects
 and retries sees the fault COUNT times in all.  Standard library only.
@@ -39,6 +40,7 @@ import re
 import socketserver
 import sys
 import threading
+import time
 
 CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ NAMESPACE UIDPLUS"
 THROTTLE = "Request is throttled. Suggested Backoff Time: 700 milliseconds"
@@ -200,7 +202,7 @@ class Handler(socketserver.StreamRequestHandler):
         elif mode == "huge":
             self.send(head + b"{99999999999}\r\nINBOX")
             self.silence()
-        elif mode in ("bye", "endless"):
+        elif mode in ("bye", "endless", "trickle"):
             self.body_fault(tag, 0, None)
         elif mode == "stall":
             self.send(head + b"{5}\r\nIN")
@@ -231,6 +233,11 @@ class Handler(socketserver.StreamRequestHandler):
             self.send(b"* OK ")
             while True:
                 self.send(b"z" * 65536)
+        elif mode == "trickle":
+            self.send(b"* OK ")
+            while True:
+                self.send(b"z")
+                time.sleep(0.3)
         elif mode == "stall":
             self.send(head + b"{%d}\r\n" % len(body) + body[: len(body) // 2])
             self.silence()
