@@ -69,7 +69,9 @@ struct fctx {
  * point, for the crash tests: "fetch" after N fetched batches, "store" after
  * N uploads returned (stored, not yet recorded), "bytes" once N message
  * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
- * upload (server-restart tests).  Without them nothing happens.
+ * upload (server-restart tests).  MAILSTAGE_TEST_BACKOFF_MS replaces the
+ * first retry wait (backoff_base(); a server's own hint still wins).
+ * Without them nothing happens.
  */
 static void test_hook(const char *point, uint64_t add)
 {

@@ -131,6 +131,9 @@ for cmd in check ls; do
 	assert_eq "$RC" 3 "droplogin: $cmd exits 3 (cannot connect or log in)"
 	assert_contains "$OUT" "the server closed the connection" "droplogin: $cmd says the server closed the connection"
 done
+run "probe droplogin" "$PROBE" --tls none "$FURL" "$T/pw" list
+assert_eq "$RC" 3 "droplogin: imapprobe exits 3"
+assert_contains "$OUT" "the server closed the connection" "droplogin: imapprobe says so"
 run "copy droplogin" copy_to_dst droplogin
 assert_eq "$RC" 3 "droplogin: copy exits 3"
 assert_contains "$OUT" "closed the connection" "droplogin: copy says so"
@@ -142,6 +145,10 @@ run "copy wrongsize" copy_to_dst wrongsize
 assert_eq "$RC" 0 "wrongsize: copy exits 0"
 exact wrongsize
 assert_eq "$DST_COUNT" 3 "wrongsize: all 3 messages copied whole"
+run "probe wrongsize" "$PROBE" --tls none "$FURL" "$T/pw" dump INBOX
+assert_eq "$RC" 0 "wrongsize: imapprobe dump works"
+assert_contains "$OUT" "uid 1: RFC822.SIZE 2000 but 3000 bytes" "wrongsize: imapprobe notes the lie"
+assert_eq "$(printf '%s\n' "$OUT" | cut -f5 | grep -E '^[0-9a-f]{64}$' | sort)" "$WANT" "wrongsize: imapprobe reads every body exactly"
 fake_stop
 
 # --- NO [THROTTLED] to FETCH twice: waited out (700 ms hint each), then complete

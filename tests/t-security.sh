@@ -105,6 +105,7 @@ argv_clean() {
 # a slow copy (MAILSTAGE_TEST_DELAY_MS before each upload batch), with
 # --debug, a report, and a state file
 mkdir -p "$T/st"
+(umask 022 && echo old >"$T/copy-report.csv") # a readable older report is replaced privately
 MAILSTAGE_TEST_DELAY_MS=300 "$MAILSTAGE" copy --tls none --debug --batch 2 --progress none \
 	--source-password-file "$(pass_file src alice)" --dest-password-file "$DPW" \
 	--state "$T/st/copy.sqlite" --report "$T/copy-report.csv" --map INBOX=sec \
@@ -189,7 +190,8 @@ for db in "$T"/st/*.sqlite "$T"/b/*.sqlite "$T"/b/*/*.sqlite; do
 done
 [ "${DUMPED:-0}" = 1 ] && pass "no password in any SQLite dump" || fail "no state database found"
 
-# modes: state and report files 0600, their directories 0700
+# modes: state and report files 0600 (copy-report.csv also when it
+# replaced a 0644 file), batch directories 0700
 bad=""
 for f in "$T"/st/* "$T/copy-report.csv" "$T/copy2-report.json" $(find "$T/b" "$T/bv" -type f); do
 	[ -e "$f" ] || continue
