@@ -151,37 +151,54 @@ assert_contains "$OUT" "uid 1: RFC822.SIZE 2000 but 3000 bytes" "wrongsize: imap
 assert_eq "$(printf '%s\n' "$OUT" | cut -f5 | grep -E '^[0-9a-f]{64}$' | sort)" "$WANT" "wrongsize: imapprobe reads every body exactly"
 fake_stop
 
-# --- NO [THROTTLED] to FETCH twice: waited out (700 ms hint each), then complete
-fake_start throttle-fetch 2
-start=$(date +%s%N)
-run "copy throttle-fetch" copy_to_dst throttle
-ms_taken=$((($(date +%s%N) - start) / 1000000))
-assert_eq "$RC" 0 "throttle-fetch: copy exits 0 after the throttling"
-exact throttle
-assert_eq "$DST_COUNT" 3 "throttle-fetch: all 3 messages copied"
-[ "$ms_taken" -ge 1400 ] && pass "throttle-fetch: the suggested backoff was honoured (${ms_taken} ms)" ||
-	fail "throttle-fetch: took only ${ms_taken} ms"
-run "probe throttle" "$PROBE" --tls none "$FURL" "$T/pw" dump INBOX
-assert_eq "$RC" 0 "throttle-fetch: the throttling is over for the next client"
-fake_stop
+# --- throttling a FETCH (fake source): waited out, then the copy is complete
+# throttle_fetch MODE COUNT MIN-MS
+throttle_fetch() {
+	local mode=$1 count=$2 min=$3 start taken
+	fake_start "$mode" "$count"
+	start=$(date +%s%N)
+	run "copy $mode" copy_to_dst "$mode"
+	taken=$((($(date +%s%N) - start) / 1000000))
+	assert_eq "$RC" 0 "$mode: copy exits 0 after $count refusals"
+	exact "$mode"
+	assert_eq "$DST_COUNT" 3 "$mode: all 3 messages copied"
+	[ "$taken" -ge "$min" ] && pass "$mode: the server's backoff was honoured (${taken} ms >= $min)" ||
+		fail "$mode: took only ${taken} ms"
+	run "probe $mode" "$PROBE" --tls none "$FURL" "$T/pw" dump INBOX
+	assert_eq "$RC" 0 "$mode: the throttling is over for the next client"
+	fake_stop
+}
+# NO [THROTTLED] ... Suggested Backoff Time: 700 milliseconds, twice
+throttle_fetch throttle-fetch 2 1400
+# the same words without the response code (Office 365 style)
+throttle_fetch exchange-fetch 2 1400
 
-# --- NO [THROTTLED] to APPEND six times (fake destination; two rounds of a
-# 3-message batch, 700 ms hint each): retried to the end
-fake_start none
-SRC_FURL=$FURL
-SRC_PID=$FAKE_PID
-mkdir -p "$T/stored"
-fake_start throttle-append 6 "$T/stored"
-start=$(date +%s%N)
-run "copy throttle-append" "$MAILSTAGE" copy --tls=none --timeout 2 --progress none --no-state \
-	--source-password-file "$T/pw" --dest-password-file "$T/pw" --report "$T/tapp.csv" \
-	"$SRC_FURL" "$FURL"
-ms_taken=$((($(date +%s%N) - start) / 1000000))
-assert_eq "$RC" 0 "throttle-append: copy exits 0 after the throttling"
-assert_eq "$(sha256sum "$T"/stored/*.eml 2>/dev/null | cut -d' ' -f1 | sort)" "$WANT" \
-	"throttle-append: the destination got all 3 messages, byte-exact, once each"
-[ "$ms_taken" -ge 1400 ] && pass "throttle-append: the suggested backoff was honoured (${ms_taken} ms)" ||
-	fail "throttle-append: took only ${ms_taken} ms"
-fake_stop
-kill "$SRC_PID" 2>/dev/null
+# --- throttling an APPEND (fake destination, fed by a well-behaved fake)
+# throttle_append MODE COUNT MIN-MS
+throttle_append() {
+	local mode=$1 count=$2 min=$3 src_url src_pid start taken
+	fake_start none
+	src_url=$FURL
+	src_pid=$FAKE_PID
+	rm -rf "$T/stored"
+	mkdir -p "$T/stored"
+	fake_start "$mode" "$count" "$T/stored"
+	start=$(date +%s%N)
+	run "copy $mode" $TO "$MAILSTAGE" copy --tls=none --timeout 2 --progress none --no-state \
+		--source-password-file "$T/pw" --dest-password-file "$T/pw" --report "$T/$mode.csv" \
+		"$src_url" "$FURL"
+	taken=$((($(date +%s%N) - start) / 1000000))
+	assert_eq "$RC" 0 "$mode: copy exits 0 after $count refusals"
+	assert_eq "$(sha256sum "$T"/stored/*.eml 2>/dev/null | cut -d' ' -f1 | sort)" "$WANT" \
+		"$mode: the destination got all 3 messages, byte-exact, once each"
+	[ "$taken" -ge "$min" ] && pass "$mode: the server's backoff was honoured (${taken} ms >= $min)" ||
+		fail "$mode: took only ${taken} ms"
+	fake_stop
+	kill "$src_pid" 2>/dev/null
+	wait "$src_pid" 2>/dev/null
+}
+# 6 refusals = two rounds of the 3-message batch, 700 ms hint each
+throttle_append throttle-append 6 1400
+# [THROTTLED] without a hint: one round, the default 30 s wait
+throttle_append plain-append 3 30000
 harness_done

@@ -5,7 +5,7 @@ A sibling of lyingimap.py for tests/t-misbehave.sh: it injects the faults a
 real server (Dovecot) cannot be made to produce.  One account (any user and
 password), one folder INBOX.  As a source it holds three messages (uids 1-3,
 deterministic bodies: `faultimap.py --dump DIR` writes DIR/<uid>.eml); as a
-destination (mode throttle-append) INBOX starts empty and every stored
+destination (modes *-append) INBOX starts empty and every stored
 message is also written to OUTDIR/<uid>.eml so the test can compare bytes.
 
 Run: faultimap.py PORTFILE MODE [COUNT] [OUTDIR]; binds 127.0.0.1:0, writes
@@ -27,6 +27,8 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
   throttle-fetch  the first COUNT body fetches: NO [THROTTLED] with an
                   Exchange-style "Suggested Backoff Time: 700 milliseconds"
   throttle-append the first COUNT APPENDs: the same refusal (destination)
+  exchange-fetch  like throttle-fetch, the hint in the words only (no code)
+  plain-append    like throttle-append, NO [THROTTLED] without a hint
 
 MODE@list puts short, long, huge, bye, endless, trickle or stall into the reply to
 LIST (the folder name INBOX as the lying literal; trickle as is) instead of a FETCH.
@@ -44,6 +46,8 @@ import time
 
 CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ NAMESPACE UIDPLUS"
 THROTTLE = "Request is throttled. Suggested Backoff Time: 700 milliseconds"
+REFUSAL = {"throttle-fetch": "[THROTTLED] " + THROTTLE, "throttle-append": "[THROTTLED] " + THROTTLE,
+           "exchange-fetch": THROTTLE, "plain-append": "[THROTTLED] try again later"}
 
 
 def make_messages():
@@ -179,8 +183,8 @@ class Handler(socketserver.StreamRequestHandler):
             self.send("+ go\r\n")
         data = self.rfile.read(int(m.group(1)))
         self.rfile.readline()  # the CRLF that ends the command
-        if State.mode == "throttle-append" and State.take():
-            self.send("%s NO [THROTTLED] %s\r\n" % (tag, THROTTLE))
+        if State.mode.endswith("-append") and State.take():
+            self.send("%s NO %s\r\n" % (tag, REFUSAL[State.mode]))
             return
         with State.lock:
             uid = State.uidnext
@@ -253,8 +257,8 @@ class Handler(socketserver.StreamRequestHandler):
         items = m.group(2).upper()
         want = uid_set(m.group(1), [x["uid"] for x in State.msgs])
         body = "BODY.PEEK[]" in items
-        if body and State.mode == "throttle-fetch" and State.take():
-            self.send("%s NO [THROTTLED] %s\r\n" % (tag, THROTTLE))
+        if body and State.mode.endswith("-fetch") and State.take():
+            self.send("%s NO %s\r\n" % (tag, REFUSAL[State.mode]))
             return
         for seq, msg in enumerate(State.msgs, 1):
             if msg["uid"] not in want:
@@ -290,7 +294,7 @@ def main():
     State.mode, _, State.at = sys.argv[2].partition("@")
     State.count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     State.outdir = sys.argv[4] if len(sys.argv) > 4 else None
-    if State.mode == "throttle-append":
+    if State.mode.endswith("-append"):
         State.msgs, State.uidnext = [], 1
     else:
         State.msgs = make_messages()
