@@ -69,7 +69,9 @@ struct fctx {
  * point, for the crash tests: "fetch" after N fetched batches, "store" after
  * N uploads returned (stored, not yet recorded), "bytes" once N message
  * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
- * upload (server-restart tests).  Without them nothing happens.
+ * upload (server-restart tests).  MAILSTAGE_TEST_BACKOFF_MS replaces the
+ * first retry wait (copy_backoff_ms(); a server's own hint still wins).
+ * Without them nothing happens.
  */
 static void test_hook(const char *point, uint64_t add)
 {
@@ -346,17 +348,30 @@ struct up {
 	const char *sha;
 };
 
-static long backoff_hint(const struct store_result *res)
+/*
+ * Milliseconds a server asked us to wait: Office 365's "Suggested Backoff
+ * Time: N milliseconds", else 30 s for [THROTTLED] or [UNAVAILABLE]; 0 when
+ * the words ask for no wait.  `code` may be NULL when it is inside `text`.
+ */
+static long backoff_hint_of(const char *code, const char *text)
 {
-	const char *p = strcasestr(res->text, "Backoff Time");
+	const char *p = strcasestr(text, "Backoff Time");
 
 	if (p && (p = strpbrk(p, "0123456789")))
 		return strtol(p, NULL, 10);
-	if (!strcasecmp(res->code, "THROTTLED") || !strcasecmp(res->code, "UNAVAILABLE"))
+	if (code && (!strcasecmp(code, "THROTTLED") || !strcasecmp(code, "UNAVAILABLE")))
+		return 30000;
+	if (!code && (strcasestr(text, "[THROTTLED]") || strcasestr(text, "[UNAVAILABLE]")))
 		return 30000;
 	return 0;
 }
 
+static long backoff_hint(const struct store_result *res)
+{
+	return backoff_hint_of(res->code, res->text);
+}
+
+/* The first backoff: copy_opts, or MAILSTAGE_TEST_BACKOFF_MS (tests that must not wait). */
 static int transient(const struct store_result *res)
 {
 	return ms_status_is_fatal_conn(res->status) || res->status == MS_ERR_TIMEOUT ||
@@ -582,9 +597,10 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 {
 	const struct copy_opts *o = f->r->o;
 	struct msg_source *s = f->w->src;
+	long hint = 0;
 
 	for (int attempt = 0; !copy_stopped(f->r); attempt++) {
-		if (attempt && !copy_retry_pause(f->r, attempt, 0))
+		if (attempt && !copy_retry_pause(f->r, attempt, hint))
 			return;
 		spool_free(b->sp);
 		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
@@ -595,7 +611,9 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 		struct msg_sink sink = spool_sink(b->sp);
 		b->st = s->ops->read(s, b->msgs, b->n, &sink);
 		snprintf(b->err, sizeof(b->err), "%s", b->st ? s->ops->errmsg(s) : "");
-		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT))
+		/* a throttling source (NO [THROTTLED] to FETCH) is retried like a lost one */
+		hint = b->st ? backoff_hint_of(NULL, b->err) : 0;
+		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT || hint))
 			return;
 	}
 }

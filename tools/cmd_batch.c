@@ -540,13 +540,17 @@ static int save_batch(struct batch *b, int argc, char **argv)
 {
 	char path[PATH_MAX + 32], cwd[PATH_MAX];
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/validation.csv", b->dir);
 	if (batchcsv_write_validation_file(b->csv, path) || batch_conf_write(b) ||
 	    batch_args_write(b->dir, argc - 1, argv + 1))
 		return berr("cannot write in %s: %s", b->dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/batch.cwd", b->dir);
-	f = fopen(path, "w");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* private like its neighbours */
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f && fd >= 0)
+		close(fd);
 	if (!f || !getcwd(cwd, sizeof(cwd)) || fprintf(f, "%s\n", cwd) < 0) {
 		if (f)
 			fclose(f);
