@@ -99,6 +99,7 @@ struct batch {
 	const char *phase;          /* "run", "sync", "complete" */
 	const char *outcome;        /* "running", "stopped", "finished" */
 	long long phase_started;
+	long long next_pass;        /* `sync --every` waiting: when the next pass starts, else 0 */
 	int lock_fd;
 };
 

@@ -689,6 +689,38 @@ static void sleep_interval(const char *dir, long secs)
 	}
 }
 
+/*
+ * `sync --every`: between passes status.json says "waiting" with the time of
+ * the next pass.  A stop while waiting interrupts nothing: the loop ends
+ * with the last pass's exit status and the batch is shown as stopped.
+ */
+static void wait_next_pass(struct batch *b, long secs)
+{
+	char stopfile[PATH_MAX + 8];
+
+	pthread_mutex_lock(&b->lock);
+	b->outcome = "waiting";
+	b->next_pass = (long long)time(NULL) + secs;
+	batch_write_status(b);
+	pthread_mutex_unlock(&b->lock);
+	printf("mailstage batch sync: next pass in %ld s (stop with 'mailstage batch stop %s')\n",
+	       secs, b->dir);
+	fflush(stdout);
+	sleep_interval(b->dir, secs);
+	pthread_mutex_lock(&b->lock);
+	b->next_pass = 0;
+	if (stop_flag) {
+		b->outcome = "stopped";
+		batch_write_status(b);
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (stop_flag) {
+		snprintf(stopfile, sizeof(stopfile), "%s/stop", b->dir);
+		unlink(stopfile);
+		printf("mailstage batch sync stopped between passes\n");
+	}
+}
+
 static int sync_batch(struct bcmd *c, struct batch *b, struct batch_cfg *cfg, int complete)
 {
 	char err[700];
@@ -703,11 +735,14 @@ static int sync_batch(struct bcmd *c, struct batch *b, struct batch_cfg *cfg, in
 		return rc;
 	batch_load_previous(b);
 	watch_signals(b);
-	do {
+	for (;;) {
 		rc = sync_pass(c, b, cfg, complete);
-		if (c->every && !complete && !stop_flag)
-			sleep_interval(b->dir, c->every);
-	} while (c->every && !complete && !stop_flag);
+		if (!c->every || complete || stop_flag)
+			break;
+		wait_next_pass(b, c->every);
+		if (stop_flag)
+			break;
+	}
 	return rc;
 }
 
