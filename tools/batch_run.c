@@ -272,6 +272,9 @@ static void run_row(struct pool *p, struct brow *r, enum brow_state prev)
 	snprintf(dl, sizeof(dl), "batch destination %s", r->email);
 	if ((st = state_open(path, sl, dl, &o.state, err, sizeof(err))))
 		goto out;
+	o.source_root = batchcsv_get(r->csv, "UserRoot");
+	if (o.source_root && !*o.source_root)
+		o.source_root = NULL;
 	o.stop = p->stop;
 	o.event = on_event;
 	o.event_ctx = &j;

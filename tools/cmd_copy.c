@@ -33,6 +33,8 @@ static const char usage[] =
 	"  --map 'OLD=NEW'           copy folder OLD (and its subfolders) to NEW\n"
 	"  --slash-replacement STR   put STR where a folder level holds the destination's\n"
 	"                            separator (default _)\n"
+	"  --source-root ROOT        copy only the folders under ROOT (e.g. 'Other Users/\n"
+	"                            alice'), named without it; ROOT itself becomes INBOX\n"
 	"  --state FILE              remember what was copied in FILE (default: one file per\n"
 	"                            source/destination pair under ~/.local/state/mailstage)\n"
 	"  --no-state                remember nothing; match against the destination instead\n"
@@ -70,6 +72,7 @@ enum {
 	OPT_SRC_CA,
 	OPT_DST_CA,
 	OPT_NO_MULTI,
+	OPT_SOURCE_ROOT,
 	OPT_HELP,
 };
 
@@ -94,6 +97,7 @@ static const struct option longopts[] = {
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
 	{ "dest-ca-file", required_argument, NULL, OPT_DST_CA },
 	{ "no-multiappend", no_argument, NULL, OPT_NO_MULTI },
+	{ "source-root", required_argument, NULL, OPT_SOURCE_ROOT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -176,6 +180,7 @@ static int copy_opt(struct copy_cmd *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_MAP: return add_map(c, arg);
 	case OPT_SLASH: c->o.slash_replacement = arg; return 0;
+	case OPT_SOURCE_ROOT: c->o.source_root = arg; return 0;
 	case OPT_STATE: c->state_path = arg; return 0;
 	case OPT_NO_STATE: c->no_state = 1; return 0;
 	case OPT_DEDUPE: c->o.dedupe = 1; return 0;
@@ -356,7 +361,7 @@ static int exit_code(enum ms_status st, const struct copy_stats *s, const char *
 		*outcome = "interrupted";
 		return EXIT_INTERRUPTED;
 	}
-	if (st == MS_ERR_USAGE) {
+	if (st == MS_ERR_USAGE || st == MS_ERR_NOTFOUND) { /* NOTFOUND: --source-root */
 		*outcome = "usage error";
 		return EXIT_USAGE;
 	}
