@@ -163,6 +163,7 @@ struct batch_cfg {
 	struct ms_server dst;            /* the destination; with dst_admin its admin + password */
 	enum admin_style dst_admin;      /* ADMIN_NONE: each row's DestPassword */
 	char *dst_admin_user;
+	const char *dst_token_command;   /* XOAUTH2 as each EmailAddress; NULL: passwords */
 	struct copy_opts copy;           /* rules and limits; state, stop, events set per row */
 	struct store_imap_tuning tuning;
 	int concurrency;

@@ -27,6 +27,7 @@ struct rjob {
 	const struct batch_cfg *cfg;
 	struct ms_server src, dst;
 	enum bside failed_side;
+	const char *fix;        /* a fix more precise than batch_fix_status()'s, or NULL */
 	int have_src, have_dst;
 };
 
@@ -133,6 +134,25 @@ static void on_event(void *ctx, const struct copy_event *ev)
 
 /* ---- one row ---- */
 
+/* XOAUTH2 as EmailAddress: the token command, run for this row. */
+static int dest_token(struct rjob *j, char *err, size_t len)
+{
+	const char *email = batchcsv_email(j->r->csv);
+	char why[400];
+
+	free(j->dst.user);
+	if (!(j->dst.user = strdup(email)))
+		return snprintf(err, len, "out of memory"), -1;
+	if (!server_token_for_user(&j->dst, j->cfg->dst_token_command, email, why, sizeof(why)))
+		return 0;
+	snprintf(err, len, "destination: %s", why);
+	j->failed_side = BSIDE_DEST;
+	j->fix = "the OAuth2 token command failed for this mailbox: run it by hand with "
+		 "MAILSTAGE_USER set to the address and read what it says (expired client "
+		 "secret, unknown user, no consent for the app)";
+	return -1;
+}
+
 /* The row's logins; -1 with err (a row problem, not a server one). */
 static int build_servers(struct rjob *j, char *err, size_t len)
 {
@@ -157,6 +177,8 @@ static int build_servers(struct rjob *j, char *err, size_t len)
 	if (j->cfg->dst_admin != ADMIN_NONE)
 		return server_set_admin(&j->dst, j->cfg->dst_admin, j->cfg->dst_admin_user,
 					batchcsv_email(row), err, len) ? -1 : 0;
+	if (j->cfg->dst_token_command)
+		return dest_token(j, err, len);
 	if (!dpw || !*dpw)
 		return snprintf(err, len, "no DestPassword for this row, and --dest names no "
 				"admin user"), -1;
@@ -197,11 +219,11 @@ static void reasons_words(struct brow *r)
 }
 
 static void row_failed(struct pool *p, struct brow *r, enum ms_status st, enum bside side,
-		       const char *err)
+		       const char *fix, const char *err)
 {
 	free(r->last_error);
 	r->last_error = strdup(err);
-	brow_add_error(r, err, batch_fix_status(st, side), "", "");
+	brow_add_error(r, err, fix ? fix : batch_fix_status(st, side), "", "");
 	if (p->sync)
 		r->sync_errors++;
 }
@@ -219,8 +241,12 @@ static void row_result(struct pool *p, struct rjob *j, enum brow_state prev, enu
 		r->state = p->sync ? prev : BR_STOPPED;
 		return;
 	}
+	if (st == MS_ERR_AUTH && j->failed_side == BSIDE_DEST && j->cfg->dst_token_command)
+		j->fix = "the destination refused the OAuth2 token: check that the token command "
+			 "prints a token for the user in MAILSTAGE_USER that this server accepts "
+			 "(signing key, audience, scopes, expiry)";
 	if (st) {
-		row_failed(p, r, st, j->failed_side, err);
+		row_failed(p, r, st, j->failed_side, j->fix, err);
 		r->state = p->sync ? prev : BR_FAILED;
 		return;
 	}
