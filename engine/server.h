@@ -81,7 +81,10 @@ enum ms_status server_copy(struct ms_server *dst, const struct ms_server *src);
 enum ms_status server_load_password(struct ms_server *srv, const char *file, const char *envname,
 				    char *err, size_t errlen);
 
-/* XOAUTH2 token from a file, or from the first line a shell command prints. */
+/*
+ * XOAUTH2 token from a file, or from the first line a shell command prints
+ * (server_token_for_user() with srv->user: MAILSTAGE_USER is set for it).
+ */
 enum ms_status server_load_token(struct ms_server *srv, const char *file, const char *command,
 				 char *err, size_t errlen);
 

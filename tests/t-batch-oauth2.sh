@@ -7,7 +7,9 @@
 # MAILSTAGE_USER set and no MAILSTAGE_*PASSWORD* in its environment; a
 # failing CMD and a token the server refuses give clear per-row errors with
 # a fix; no token appears in any report, state file, output or process
-# listing; `batch sync` runs CMD again and copies new mail.
+# listing; `batch sync` runs CMD again and copies new mail.  Then `check
+# --oauth2-token-command` and `copy --dest-oauth2-token-command` (one side
+# only) for a single account, and a failing command there.
 set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/batch.sh"
@@ -139,6 +141,33 @@ assert_eq "$rc" 0 "batch sync exits 0"
 batch_same alice INBOX || fail "alice: INBOX differs after sync"
 pass "sync copied alice's new message through XOAUTH2"
 assert_eq "$(grep -c "^alice@" "$O/calls.log")" 2 "sync ran the token command again for alice"
+
+# ---- check and copy with a token command on the destination side only
+batch_seed dave 4 40 >/dev/null
+DAVE_DST="imap://dave%40$BATCH_DOMAIN@127.0.0.1:$DST_PORT/"
+rc=0
+MAILSTAGE_PASSWORD=not-for-helpers "$MAILSTAGE" check --tls none \
+	--oauth2-token-command "$O/token.sh" "$DAVE_DST" >>"$T/run.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "check --oauth2-token-command logs in to the destination as dave"
+rc=0
+"$MAILSTAGE" copy --tls none --progress none --no-state \
+	--source-password-file "$(pass_file src dave)" --dest-oauth2-token-command "$O/token.sh" \
+	"imap://dave@127.0.0.1:$SRC_PORT/" "$DAVE_DST" >>"$T/run.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "copy --dest-oauth2-token-command exits 0"
+grep -Eq "imap-login: Info: Login: user=<dave>, method=(XOAUTH2|OAUTHBEARER)," "$DST_LOG" ||
+	fail "dave: Dovecot logged no OAuth2 login"
+batch_same dave INBOX || fail "dave: INBOX differs after copy"
+pass "copy reached the destination with the token, source with its password"
+assert_eq "$(grep -c "^dave@$BATCH_DOMAIN\$" "$O/calls.log")" 2 \
+	"check and copy ran the command with the URL's user in MAILSTAGE_USER"
+rc=0
+out=$("$MAILSTAGE" copy --tls none --progress none --no-state \
+	--source-password-file "$(pass_file src frank)" --dest-oauth2-token-command "$O/token.sh" \
+	"imap://frank@127.0.0.1:$SRC_PORT/" "imap://frank%40$BATCH_DOMAIN@127.0.0.1:$DST_PORT/" 2>&1) || rc=$?
+assert_eq "$rc" 2 "copy with a failing token command exits 2"
+assert_contains "$out" "the token command for frank@$BATCH_DOMAIN failed (exit status 3)" \
+	"copy names the user and the exit status"
+echo "$out" >>"$T/run.log"
 
 # ---- no token anywhere we wrote or showed
 [ "$(grep -c . "$O/tokens.issued")" -ge 5 ] || fail "fewer tokens issued than expected"

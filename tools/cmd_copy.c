@@ -49,6 +49,9 @@ static const char usage[] =
 	"Server options apply to both sides; --source-* and --dest-* to one:\n"
 	"  --source-password-file FILE, --dest-password-file FILE\n"
 	"                            (else $MAILSTAGE_SOURCE_PASSWORD, $MAILSTAGE_DEST_PASSWORD)\n"
+	"  --source-oauth2-token-command CMD, --dest-oauth2-token-command CMD\n"
+	"                            XOAUTH2 on one side: CMD prints the token for the URL's\n"
+	"                            user (in $MAILSTAGE_USER)\n"
 	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n\n"
 	"Exit status: 0 all eligible messages copied, 1 some failed (see --report),\n"
 	"2 usage, 3 cannot connect or log in, 4 interrupted (run again to resume).\n\n";
@@ -67,6 +70,8 @@ enum {
 	OPT_REPORT,
 	OPT_SRC_PW,
 	OPT_DST_PW,
+	OPT_SRC_TOKEN_CMD,
+	OPT_DST_TOKEN_CMD,
 	OPT_SRC_TLS,
 	OPT_DST_TLS,
 	OPT_SRC_CA,
@@ -92,6 +97,8 @@ static const struct option longopts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "source-password-file", required_argument, NULL, OPT_SRC_PW },
 	{ "dest-password-file", required_argument, NULL, OPT_DST_PW },
+	{ "source-oauth2-token-command", required_argument, NULL, OPT_SRC_TOKEN_CMD },
+	{ "dest-oauth2-token-command", required_argument, NULL, OPT_DST_TOKEN_CMD },
 	{ "source-tls", required_argument, NULL, OPT_SRC_TLS },
 	{ "dest-tls", required_argument, NULL, OPT_DST_TLS },
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
@@ -208,6 +215,8 @@ static int side_opt(struct copy_cmd *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_SRC_PW: c->src_cs.password_file = arg; return 0;
 	case OPT_DST_PW: c->dst_cs.password_file = arg; return 0;
+	case OPT_SRC_TOKEN_CMD: c->src_cs.token_command = arg; return 0;
+	case OPT_DST_TOKEN_CMD: c->dst_cs.token_command = arg; return 0;
 	case OPT_SRC_TLS: c->src_cs.tls = arg; return 0;
 	case OPT_DST_TLS: c->dst_cs.tls = arg; return 0;
 	case OPT_SRC_CA: c->src_cs.ca_file = arg; return 0;
