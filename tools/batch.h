@@ -14,7 +14,8 @@
  *   batch_notify.c  the status e-mail (libcurl SMTP, reports attached).
  *
  * Passwords: they live only in the CSV and in struct batchcsv (and in the
- * per-row struct ms_server while that row runs).  Nothing in struct brow nor
+ * per-row struct ms_server while that row runs); so do OAuth2 tokens (only
+ * in the row's struct ms_server).  Nothing in struct brow nor
  * in any file written here holds one.
  *
  * Threads: rows run on worker threads; every field of struct brow and the

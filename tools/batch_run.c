@@ -1,9 +1,11 @@
 /*
  * batch_run.c - N mailboxes at a time.  Each worker thread takes the next
  * row, builds that row's two logins (source: the row's UserName and
- * Password; destination: the admin acting as EmailAddress, or the row's
- * DestPassword), opens the row's own state file DIR/state/ROW.sqlite and
- * runs one copy_run() with the batch's rules and limits.  The main thread
+ * Password; destination: the admin acting as EmailAddress, the row's
+ * DestPassword, or XOAUTH2 with the token --dest-oauth2-token-command
+ * prints for EmailAddress), opens the row's own state file
+ * DIR/state/ROW.sqlite and runs one copy_run() with the batch's rules and
+ * limits (and the row's UserRoot as the source root).  The main thread
  * rewrites the reports twice a second and watches for DIR/stop.
  *
  * The row's password is copied into the row's struct ms_server only (wiped
