@@ -430,6 +430,8 @@ enum ms_status copy_run(const struct copy_endpoints *ep, const struct copy_opts 
 	pthread_mutex_init(&r.lock, NULL);
 	st = open_first(&r, &w0);
 	if (!st)
+		st = copy_source_root(&r);
+	if (!st)
 		st = plan_folders(&r, &w0);
 	if (!st)
 		st = metadata_pass(&r, &w0);

@@ -35,6 +35,13 @@ struct crun {
 	char err[512];
 };
 
+/*
+ * copy_root.c: with opts.source_root, keep only the source folders at or
+ * under it, named without it (the root itself: INBOX).  MS_ERR_NOTFOUND
+ * (r->err says so) when nothing is there.
+ */
+enum ms_status copy_source_root(struct crun *r);
+
 /* One worker: its own sessions. */
 struct cworker {
 	struct crun *run;
