@@ -29,7 +29,7 @@ ninja -C "$bd" >/dev/null || { echo "valgrind.sh: build failed" >&2; exit 2; }
 rm -rf "$logs"
 mkdir -p "$logs"
 
-vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 vg="$vg --track-fds=no --log-file=$logs/%p.log"
 
 echo "== unit tests under valgrind"
