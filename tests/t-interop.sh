@@ -7,7 +7,8 @@
 # with a space, special-use Sent/Trash and a '/' inside a Dovecot folder
 # level: bytes (SHA-256), flags and INTERNALDATE equal as the independent
 # client sees them, what Cyrus refuses reported message by message, a second
-# run copies nothing; a copy through the Cyrus admin login; `mount` of a
+# run copies nothing; a copy through the Cyrus admin login; a Cyrus with
+# unixhierarchysep ('/', prefix "INBOX/") as destination; `mount` of a
 # Cyrus account read byte-exact (when FUSE is there).  docs/interop.md
 # explains the differences this test pins down.
 set -u
@@ -29,11 +30,16 @@ CY=127.0.0.1:$CY_PORT
 # ---------------------------------------------------------------- check, ls
 cyrus_create cy alice INBOX.Sent '\Sent' >/dev/null
 cyrus_create cy alice INBOX.Trash '\Trash' >/dev/null
-cyrus_seed cy alice INBOX 'enmime/*.eml'
+cyrus_seed cy alice INBOX 'enmime/mail__*.eml'
 cyrus_seed cy alice INBOX.Sent 'cpython-email/msg_0*.eml'
-cyrus_seed cy alice INBOX.Trash 'spamassassin/spam*.eml'
-cyrus_seed cy alice 'INBOX.Entwürfe.Übersicht 2024' 'ruby-mail/*.eml'
-cyrus_seed cy alice 'INBOX.a b' 'mime4j/*.eml'
+cyrus_seed cy alice INBOX.Trash 'spamassassin/spam__0*.eml'
+cyrus_seed cy alice 'INBOX.Entwürfe.Übersicht 2024' 'ruby-mail/plain_emails__*.eml'
+cyrus_seed cy alice 'INBOX.a b' 'mime4j/testmsgs__*.eml'
+
+# n_messages NAME USER FOLDER: MESSAGES by STATUS (the independent client)
+n_messages() {
+	imap_tool "$1" "$2" status "$3" | sed -n 's/.*messages=\([0-9]*\).*/\1/p'
+}
 
 run() { # run CMD... -> OUT (stdout+stderr) and RC
 	OUT=$("$@" 2>&1)
@@ -69,7 +75,7 @@ assert_eq "$RC" 3 "bob (no admin) cannot act as alice"
 run "$MAILSTAGE" ls --tls=none --json --password-file "$(pass_file cy alice)" "imap://alice@$CY/"
 assert_eq "$RC" 0 "ls of the Cyrus account"
 for f in INBOX INBOX.Sent INBOX.Trash 'INBOX.Entwürfe.Übersicht 2024' 'INBOX.a b'; do
-	n=$(count_messages cy alice "$f")
+	n=$(n_messages cy alice "$f")
 	row=$(printf '%s\n' "$OUT" | grep -F "\"folder\":\"${f//./\/}\"")
 	assert_contains "$row" "\"messages\":$n," "ls: '$f' holds $n messages"
 done
@@ -83,9 +89,9 @@ assert_contains "$(printf '%s\n' "$OUT" | grep -F '"folder":"INBOX/Sent"')" '"sp
 seed_corpus dsrc alice INBOX
 seed_corpus dsrc alice Sent 'cpython-email/msg_1*.eml'
 seed_corpus dsrc alice Trash 'stalwart-mail-parser/rfc__*.eml'
-seed_corpus dsrc alice 'Entwürfe.Übersicht 2024' 'mime4j/*.eml'
-seed_corpus dsrc alice 'Projekte.a/b' 'enmime/*.eml'
-seed_corpus dsrc alice 'Q&A 2024' 'ruby-mail/*.eml'
+seed_corpus dsrc alice 'Entwürfe.Übersicht 2024' 'ruby-mail/m*.eml'
+seed_corpus dsrc alice 'Projekte.a/b' 'cpython-email/msg_0*.eml'
+seed_corpus dsrc alice 'Q&A 2024' 'mime4j/testmsgs__*.eml'
 SRC_PW=$(pass_file dsrc alice)
 DST_PW=$(pass_file cy bob)
 D2C=("imap://alice@127.0.0.1:$DSRC_PORT/" "imap://bob@$CY/")
@@ -125,7 +131,7 @@ assert_eq "$(imap_folders cy bob | awk -F'\t' '$1 == "INBOX.Sent" || $1 == "INBO
 	'INBOX.Sent=\Sent INBOX.Trash=\Trash ' "the folders mailstage made on Cyrus carry \\Sent and \\Trash"
 ms_copy --state "$T/d2c.sqlite" --progress json "${D2C[@]}" >"$T/d2c.out2" 2>/dev/null
 assert_contains "$(tail -n1 "$T/d2c.out2")" '"copied":0,' "second Dovecot -> Cyrus run copies 0"
-assert_eq "$(count_messages cy bob INBOX)" "$((420 - n_refused))" "no duplicate on Cyrus after the second run"
+assert_eq "$(n_messages cy bob INBOX)" "$((420 - n_refused))" "no duplicate on Cyrus after the second run"
 
 # ---------------------------------------------------------------- Cyrus -> Dovecot
 before=$(snapshot cy alice)
@@ -165,6 +171,20 @@ HOME=$T/home ms_copy --progress json "imap://bob@127.0.0.1:$DSRC_PORT/" "imap://
 assert_contains "$(tail -n1 "$T/adm.out2")" '"copied":0,' \
 	"a run as carol herself shares the admin run's state: copies 0"
 
+# ---------------------------------------------------------------- unixhierarchysep
+# Cyrus with '/' as separator (prefix "INBOX/"): a '.' inside a level is an
+# ordinary character there and must not be renamed.
+cyrus_start cyu --sep /
+seed_corpus ddst carol 'v1.2/Notes' 'cpython-email/msg_2*.eml'
+SRC_PW=$(pass_file ddst carol)
+DST_PW=$(pass_file cyu bob)
+ms_copy --state "$T/u.sqlite" "imap://carol@127.0.0.1:$DDST_PORT/" \
+	"imap://bob@127.0.0.1:$CYU_PORT/" >/dev/null 2>"$T/u.err"
+assert_eq "$?" 0 "Dovecot -> Cyrus with unixhierarchysep exits 0"
+assert_eq "$(folder_dump cyu bob 'INBOX/v1.2/Notes')" "$(folder_dump ddst carol 'v1.2/Notes')" \
+	"Dovecot 'v1.2/Notes' -> Cyrus 'INBOX/v1.2/Notes' (prefix INBOX/, '.' kept), equal"
+assert_eq "$(cat "$T/u.err")" "" "nothing renamed, nothing reported"
+
 # ---------------------------------------------------------------- mount
 if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 	echo "# no FUSE here: the mount part is left out"
@@ -181,7 +201,7 @@ assert_eq "$(mount_listing "$M/INBOX/Entwürfe/Übersicht 2024" | cut -f6)" "$wa
 mount_stop "$M"
 M2=$T/mnt-admin
 mount_url "imap://admin@$CY/" "$(pass_file cy admin)" "$M2" "auth=plain,authzid=alice"
-assert_eq "$(ls "$M2/INBOX/cur" | wc -l)" "$(count_messages cy alice INBOX)" \
+assert_eq "$(ls "$M2/INBOX/cur" | wc -l)" "$(n_messages cy alice INBOX)" \
 	"mount as the Cyrus admin with -o authzid=alice shows alice's INBOX"
 mount_stop "$M2"
 harness_done
