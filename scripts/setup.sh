@@ -124,7 +124,10 @@ install_cyrus_imapd() {
 	tmp=$(mktemp -d)
 	# apt-get download fetches as _apt, which must be able to write there
 	getent passwd _apt >/dev/null && chown _apt "$tmp"
-	(cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null) || {
+	# the package lists may be missing or stale when every package was
+	# installed already (install_packages then ran no apt-get update)
+	(cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null 2>&1) ||
+		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null) || {
 		rm -rf "$tmp"
 		echo "setup: apt-get download cyrus-imapd=$ver failed" >&2
 		exit 1
