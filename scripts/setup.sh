@@ -8,8 +8,8 @@
 #     with services kept from starting during the install;
 #   - creates the system user `vmail` that the test Dovecot instances use
 #     for mail storage;
-#   - extracts Cyrus IMAP's imapd (package cyrus-imapd) to
-#     /usr/local/lib/mailstage/cyrus/ for the interoperability test
+#   - extracts the package cyrus-imapd (Cyrus IMAP's imapd) to
+#     /opt/cyrus-imapd for the interoperability test
 #     (tests/lib/cyrus.sh): cyrus-imapd Conflicts with every other
 #     imap-server, dovecot-imapd included, so it is unpacked, never
 #     installed; its libraries, master and tools come from cyrus-common;
@@ -113,12 +113,13 @@ disable_packaged_dovecot() {
 # Cyrus's imapd, unpacked (not installed: cyrus-imapd Conflicts with
 # imap-server, which dovecot-imapd provides) from the cyrus-imapd package of
 # the same version as the installed cyrus-common.
-CYRUS_LIBEXEC=/usr/local/lib/mailstage/cyrus
+CYRUS_ROOT=/opt/cyrus-imapd
 install_cyrus_imapd() {
 	local ver tmp deb
 	ver=$(dpkg-query -W -f='${Version}' cyrus-common)
-	if [ -x "$CYRUS_LIBEXEC/imapd" ] && [ "$(cat "$CYRUS_LIBEXEC/VERSION" 2>/dev/null)" = "$ver" ]; then
-		say "cyrus imapd $ver present in $CYRUS_LIBEXEC"
+	if [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/imapd" ] &&
+		[ "$(cat "$CYRUS_ROOT/VERSION" 2>/dev/null)" = "$ver" ]; then
+		say "cyrus imapd $ver present in $CYRUS_ROOT"
 		return
 	fi
 	tmp=$(mktemp -d)
@@ -133,12 +134,11 @@ install_cyrus_imapd() {
 		exit 1
 	}
 	deb=$(find "$tmp" -maxdepth 1 -name 'cyrus-imapd_*.deb' | head -n 1)
-	dpkg-deb -x "$deb" "$tmp/x"
-	mkdir -p "$CYRUS_LIBEXEC"
-	install -m 0755 "$tmp/x/usr/lib/cyrus/bin/imapd" "$CYRUS_LIBEXEC/imapd"
-	printf '%s\n' "$ver" >"$CYRUS_LIBEXEC/VERSION"
+	mkdir -p "$CYRUS_ROOT"
+	dpkg-deb -x "$deb" "$CYRUS_ROOT"
+	printf '%s\n' "$ver" >"$CYRUS_ROOT/VERSION"
 	rm -rf "$tmp"
-	say "cyrus imapd $ver unpacked to $CYRUS_LIBEXEC"
+	say "cyrus-imapd $ver unpacked to $CYRUS_ROOT"
 }
 
 make_vmail() {

@@ -34,10 +34,10 @@
 
 # master and ctl_cyrusdb come from cyrus-common; imapd from the package
 # cyrus-imapd, which Conflicts with dovecot-imapd, so scripts/setup.sh
-# unpacks it to /usr/local/lib/mailstage/cyrus instead of installing it.
+# unpacks it to /opt/cyrus-imapd instead of installing it.
 CYRUS_BIN=${CYRUS_BIN:-/usr/lib/cyrus/bin}
 if [ -z "${CYRUS_IMAPD:-}" ]; then
-	CYRUS_IMAPD=/usr/local/lib/mailstage/cyrus/imapd
+	CYRUS_IMAPD=/opt/cyrus-imapd/usr/lib/cyrus/bin/imapd
 	[ -x "$CYRUS_IMAPD" ] || CYRUS_IMAPD=$CYRUS_BIN/imapd
 fi
 
