@@ -41,7 +41,13 @@ enum ms_status store_imap_open_dest(const struct ms_server *srv,
 				    const struct store_imap_tuning *tuning, struct msg_dest **out,
 				    char *err, size_t errlen);
 
-/* "imap://user@host:port/" for labels (never a password); malloc'd. */
+/*
+ * "imap://user@host:port/" for labels and the default state file (never a
+ * password); malloc'd.  The user is the mailbox's: with an authorization
+ * identity (an admin acting as alice on Cyrus) that is the authzid, so two
+ * mailboxes copied through one admin login keep apart, and a run through
+ * the admin and one as alice herself share their state.
+ */
 char *store_imap_label(const struct ms_server *srv);
 
 #endif

@@ -52,7 +52,9 @@ static const char usage[] =
 	"  --source-oauth2-token-command CMD, --dest-oauth2-token-command CMD\n"
 	"                            XOAUTH2 on one side: CMD prints the token for the URL's\n"
 	"                            user (in $MAILSTAGE_USER)\n"
-	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n\n"
+	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n"
+	"  --source-authzid USER, --dest-authzid USER   SASL PLAIN authorization identity:\n"
+	"                            the URL's user is an admin acting as USER (Cyrus)\n\n"
 	"Exit status: 0 all eligible messages copied, 1 some failed (see --report),\n"
 	"2 usage, 3 cannot connect or log in, 4 interrupted (run again to resume).\n\n";
 
@@ -76,6 +78,8 @@ enum {
 	OPT_DST_TLS,
 	OPT_SRC_CA,
 	OPT_DST_CA,
+	OPT_SRC_AUTHZID,
+	OPT_DST_AUTHZID,
 	OPT_NO_MULTI,
 	OPT_SOURCE_ROOT,
 	OPT_HELP,
@@ -103,6 +107,8 @@ static const struct option longopts[] = {
 	{ "dest-tls", required_argument, NULL, OPT_DST_TLS },
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
 	{ "dest-ca-file", required_argument, NULL, OPT_DST_CA },
+	{ "source-authzid", required_argument, NULL, OPT_SRC_AUTHZID },
+	{ "dest-authzid", required_argument, NULL, OPT_DST_AUTHZID },
 	{ "no-multiappend", no_argument, NULL, OPT_NO_MULTI },
 	{ "source-root", required_argument, NULL, OPT_SOURCE_ROOT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -221,6 +227,8 @@ static int side_opt(struct copy_cmd *c, int opt, const char *arg)
 	case OPT_DST_TLS: c->dst_cs.tls = arg; return 0;
 	case OPT_SRC_CA: c->src_cs.ca_file = arg; return 0;
 	case OPT_DST_CA: c->dst_cs.ca_file = arg; return 0;
+	case OPT_SRC_AUTHZID: c->src_cs.authzid = arg; return 0;
+	case OPT_DST_AUTHZID: c->dst_cs.authzid = arg; return 0;
 	}
 	return -1;
 }
