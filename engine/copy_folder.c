@@ -652,6 +652,11 @@ static void *reader_main(void *arg)
 		pthread_mutex_lock(&f->ql);
 		while (f->qlen == QDEPTH && !copy_stopped(f->r))
 			pthread_cond_wait(&f->qc, &f->ql);
+		if (f->qlen == QDEPTH) { /* stopped with the queue full: no room, and no need */
+			pthread_mutex_unlock(&f->ql);
+			batch_free(b);
+			break;
+		}
 		f->q[f->qlen++] = b;
 		pthread_cond_broadcast(&f->qc);
 		pthread_mutex_unlock(&f->ql);
@@ -679,6 +684,19 @@ static struct batch *pop_batch(struct fctx *f)
 	return b;
 }
 
+/* Without a reader thread: one batch at a time, fetch then upload. */
+static void copy_items_serial(struct fctx *f)
+{
+	size_t i = 0;
+	struct batch *b;
+
+	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
+		fetch_batch(f, b);
+		process_batch(f, b);
+		batch_free(b);
+	}
+}
+
 static void copy_items(struct fctx *f)
 {
 	pthread_t t;
@@ -687,16 +705,16 @@ static void copy_items(struct fctx *f)
 	pthread_mutex_init(&f->ql, NULL);
 	pthread_cond_init(&f->qc, NULL);
 	if (pthread_create(&t, NULL, reader_main, f)) {
-		reader_main(f); /* no thread: fetch everything first is not bounded; do it inline */
-		t = 0;
+		copy_items_serial(f);
+		goto out;
 	}
 	while ((b = pop_batch(f))) {
 		if (!copy_stopped(f->r))
 			process_batch(f, b);
 		batch_free(b);
 	}
-	if (t)
-		pthread_join(t, NULL);
+	pthread_join(t, NULL);
+out:
 	pthread_cond_destroy(&f->qc);
 	pthread_mutex_destroy(&f->ql);
 }
