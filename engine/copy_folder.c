@@ -68,7 +68,8 @@ struct fctx {
  * MAILSTAGE_TEST_KILL="POINT:N" makes the process SIGKILL itself at an exact
  * point, for the crash tests: "fetch" after N fetched batches, "store" after
  * N uploads returned (stored, not yet recorded), "bytes" once N message
- * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
+ * bytes went out (mid-literal); "POINT:N:TERM" sends SIGTERM instead, once
+ * (a stop at an exact point).  MAILSTAGE_TEST_DELAY_MS sleeps before each
  * upload (server-restart tests).  MAILSTAGE_TEST_BACKOFF_MS replaces the
  * first retry wait (copy_backoff_ms(); a server's own hint still wins).
  * Without them nothing happens.
@@ -78,6 +79,7 @@ static void test_hook(const char *point, uint64_t add)
 	static uint64_t count[3];
 	static const char *const names[3] = { "fetch", "store", "bytes" };
 	const char *env = getenv("MAILSTAGE_TEST_KILL");
+	char *end;
 	size_t len;
 
 	if (!env)
@@ -86,9 +88,10 @@ static void test_hook(const char *point, uint64_t add)
 		len = strlen(names[i]);
 		if (strcmp(point, names[i]) || strncmp(env, names[i], len) || env[len] != ':')
 			continue;
-		if (__atomic_add_fetch(&count[i], add, __ATOMIC_SEQ_CST) >=
-		    strtoull(env + len + 1, NULL, 10))
-			raise(SIGKILL);
+		uint64_t at = strtoull(env + len + 1, &end, 10);
+		uint64_t now = __atomic_add_fetch(&count[i], add, __ATOMIC_SEQ_CST);
+		if (now >= at && now - add < at)
+			raise(strcmp(end, ":TERM") ? SIGKILL : SIGTERM);
 	}
 }
 

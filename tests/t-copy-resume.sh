@@ -86,6 +86,20 @@ ms_copy --state "$T/st.sqlite" "$SRC_URL" "$DST_URL" >/dev/null 2>&1
 assert_eq "$?" 0 "after SIGTERM: re-run exits 0"
 check_clean "after SIGTERM"
 
+# a stop that finds the reader holding a fetched batch while the queue is
+# full (uploads slowed down; SIGTERM raised right after the 3rd fetch): the
+# batch is dropped, not written past the queue (this crashed batch stops)
+imap_tool dst bob delete Work >/dev/null 2>&1
+imap_tool dst bob expunge-all INBOX >/dev/null
+rm -f "$T/st.sqlite"*
+MAILSTAGE_TEST_DELAY_MS=1500 MAILSTAGE_TEST_KILL=fetch:3:TERM ms_copy_bg --state "$T/st.sqlite" \
+	--batch 5 --connections 1 "$SRC_URL" "$DST_URL" >/dev/null 2>"$T/err-qfull"
+wait $!
+assert_eq "$?" 4 "stopped with the fetch queue full: exit status 4, no crash"
+ms_copy --state "$T/st.sqlite" "$SRC_URL" "$DST_URL" >/dev/null 2>&1
+assert_eq "$?" 0 "after the stop with a full queue: re-run exits 0"
+check_clean "after the stop with a full queue"
+
 # destination server restarted mid-run: the run reconnects and finishes
 imap_tool dst bob delete Work >/dev/null 2>&1
 imap_tool dst bob expunge-all INBOX >/dev/null
