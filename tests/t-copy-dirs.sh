@@ -175,9 +175,22 @@ assert_eq "$(cat "$T"/strace.* | grep -E '^openat.*/cur/.*O_CREAT' | grep -c .)"
 	--state "$T/c.sqlite" "$SRC_URL" "$D" >"$T/c2" 2>"$T/c2.err"
 assert_contains "$(tail -n1 "$T/c2")" '"copied":0,' "(c) second run copies 0"
 assert_eq "$(find "$D" -path '*/cur/*' -type f | wc -l)" "$n_msgs" "(c) and adds no file"
+# flag changes on the server: the files are renamed, their xattr rewritten
+imap_tool src alice setflags INBOX 11 '\Seen $Later' &&
+	imap_tool src alice setflags 'R&D' 6 '\Deleted \Flagged' || fail "setflags failed"
+before=$(snapshot src alice)
+"$MAILSTAGE" copy --tls none --progress json --source-password-file "$SRC_PW" \
+	--state "$T/c.sqlite" "$SRC_URL" "$D" >"$T/c3" 2>"$T/c3.err"
+assert_contains "$(tail -n1 "$T/c3")" '"copied":0,' "(c) after 2 flag changes: nothing copied again"
+assert_contains "$(tail -n1 "$T/c3")" '"flags_updated":2,' "(c) and 2 flag sets carried over"
+for f in INBOX 'R&D'; do
+	assert_eq "$(md_listing "$D/$f")" "$(folder_dump src alice "$f" | cut -f1-4)" \
+		"(c) '$f' after the flag changes: xattr flags, mtime, bytes"
+	assert_eq "$(md_letters "$D/$f")" "$(src_letters src alice "$f")" "(c) '$f': info letters follow"
+done
 
 # ... and back from that directory to a fresh account
-copy_to dave "$D" --no-state >"$T/c3" 2>"$T/c3.err"
+copy_to dave "$D" --no-state >"$T/c4" 2>"$T/c4.err"
 assert_eq $? 0 "(c) copy of the Maildir back to IMAP exits 0"
 same_as_source dave "(c) round trip"
 
