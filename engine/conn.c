@@ -322,10 +322,19 @@ enum ms_status conn_read_nowait(struct conn *c, void *p, size_t n, size_t *got)
 	return recv_once(c, p, n, got);
 }
 
+long long conn_now_ms(void)
+{
+	return now_ms();
+}
+
 enum ms_status conn_read(struct conn *c, void *p, size_t n, size_t *got)
 {
 	long long deadline = now_ms() + c->timeout_ms;
+	int whole_reply = c->reply_deadline && c->reply_deadline < deadline;
 	enum ms_status st;
+
+	if (whole_reply)
+		deadline = c->reply_deadline;
 
 	if (c->closed)
 		return MS_ERR_CLOSED;
@@ -335,6 +344,10 @@ enum ms_status conn_read(struct conn *c, void *p, size_t n, size_t *got)
 		if (st || *got)
 			return st;
 		st = wait_fd(c, POLLIN, deadline);
+		if (st == MS_ERR_TIMEOUT && whole_reply)
+			snprintf(c->err, sizeof(c->err),
+				 "the server's reply did not end within %d s (timeout)",
+				 c->timeout_ms / 1000);
 		if (st)
 			return st;
 	}

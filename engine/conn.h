@@ -7,7 +7,9 @@
  * Deadlines: conn_read() and conn_write() wait at most `timeout_ms` for the
  * NEXT byte of progress (re-armed on every byte), so a slow but moving
  * transfer is fine and a stalled server fails with MS_ERR_TIMEOUT.  Nothing
- * waits without a deadline.
+ * waits without a deadline.  A server can still trickle a byte now and then
+ * forever; so conn_read() also stops at `reply_deadline` when the caller
+ * set one (the IMAP layer does, for each reply outside message bodies).
  *
  * A conn is used by one thread at a time.  Errors leave a plain-words
  * message in conn->err.
@@ -25,6 +27,7 @@ struct conn {
 	int fd;
 	int closed;          /* EOF seen or a fatal error happened */
 	int timeout_ms;
+	long long reply_deadline; /* conn_now_ms() time no read may pass; 0: none */
 	int debug;
 	struct buf login_lines; /* lines curl saw while connecting (greeting, auth) */
 	char err[512];
@@ -37,6 +40,9 @@ struct conn {
  */
 enum ms_status conn_open(const struct ms_server *srv, struct conn **out, char *err, size_t errlen);
 void conn_free(struct conn *c);
+
+/* Milliseconds on a monotonic clock, the clock of reply_deadline. */
+long long conn_now_ms(void);
 
 /* Read at least 1 and at most n bytes.  MS_ERR_CLOSED on EOF. */
 enum ms_status conn_read(struct conn *c, void *p, size_t n, size_t *got);

@@ -36,6 +36,28 @@ void copy_sleep_ms(struct crun *r, long ms)
 		nanosleep(&ts, NULL);
 }
 
+long copy_backoff_ms(const struct crun *r, int attempt)
+{
+	const char *test = getenv("MAILSTAGE_TEST_BACKOFF_MS"); /* tests only: see copy_folder.c */
+	long base = r->o->backoff_ms > 0 ? r->o->backoff_ms : 1000;
+
+	if (test && atol(test) > 0)
+		base = atol(test);
+
+	return base << (attempt - 1 < 5 ? attempt - 1 : 5);
+}
+
+int copy_retry_pause(struct crun *r, int attempt, long hint_ms)
+{
+	int tries = r->o->retries > 0 ? r->o->retries : 5;
+	long wait = copy_backoff_ms(r, attempt);
+
+	if (attempt > tries || copy_stopped(r))
+		return 0;
+	copy_sleep_ms(r, hint_ms > wait ? hint_ms : wait);
+	return !copy_stopped(r);
+}
+
 void copy_event(struct crun *r, struct copy_event *ev)
 {
 	pthread_mutex_lock(&r->lock);
@@ -98,9 +120,20 @@ static const char *special_target(struct crun *r, unsigned su)
 	return NULL;
 }
 
-/* One level with the destination separator replaced; *renamed set when it was. */
-static enum ms_status level_for_dest(struct buf *b, const char *lvl, char sep, const char *repl,
-				     int *renamed)
+#define RENAMED_SEP 1     /* a level held the destination's separator */
+#define RENAMED_REFUSED 2 /* ... or a character the destination refuses */
+
+static int refused_char(const char *refused, char c)
+{
+	if (!refused || !*refused)
+		return 0;
+	return strchr(refused, c) || (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* One level with the destination separator and refused characters replaced;
+ * *renamed gets RENAMED_* bits for what was. */
+static enum ms_status level_for_dest(struct buf *b, const char *lvl, char sep,
+				     const char *refused, const char *repl, int *renamed)
 {
 	char *un = mname_unescape_component(lvl), *esc;
 	struct buf t = BUF_INIT(1 << 16);
@@ -111,7 +144,10 @@ static enum ms_status level_for_dest(struct buf *b, const char *lvl, char sep, c
 	for (const char *p = un; !st && *p; p++) {
 		if (sep && *p == sep) {
 			st = buf_adds(&t, repl);
-			*renamed = 1;
+			*renamed |= RENAMED_SEP;
+		} else if (refused_char(refused, *p)) {
+			st = buf_adds(&t, repl);
+			*renamed |= RENAMED_REFUSED;
 		} else
 			st = buf_addc(&t, *p);
 	}
@@ -123,7 +159,8 @@ static enum ms_status level_for_dest(struct buf *b, const char *lvl, char sep, c
 	return st;
 }
 
-static char *plain_target(struct crun *r, const char *name, char sep, int *renamed)
+static char *plain_target(struct crun *r, const char *name, char sep, const char *refused,
+			  int *renamed)
 {
 	const char *repl = r->o->slash_replacement ? r->o->slash_replacement : "_";
 	struct buf b = BUF_INIT(1 << 16);
@@ -133,7 +170,7 @@ static char *plain_target(struct crun *r, const char *name, char sep, int *renam
 	while (!st && p) {
 		e = strchr(p, '/');
 		char *lvl = strndup(p, e ? (size_t)(e - p) : strlen(p));
-		st = lvl ? level_for_dest(&b, lvl, sep, repl, renamed) : MS_ERR_NOMEM;
+		st = lvl ? level_for_dest(&b, lvl, sep, refused, repl, renamed) : MS_ERR_NOMEM;
 		free(lvl);
 		p = e ? e + 1 : NULL;
 	}
@@ -144,7 +181,8 @@ static char *plain_target(struct crun *r, const char *name, char sep, int *renam
 	return buf_detach(&b);
 }
 
-static enum ms_status dest_name(struct crun *r, struct cfolder *cf, char sep)
+static enum ms_status dest_name(struct crun *r, struct cfolder *cf, char sep,
+				const char *refused)
 {
 	const char *su = special_target(r, cf->src->special_use);
 	struct copy_event ev = { .kind = CE_RENAMED };
@@ -154,13 +192,15 @@ static enum ms_status dest_name(struct crun *r, struct cfolder *cf, char sep)
 	if (!cf->dest && su)
 		cf->dest = strdup(su);
 	if (!cf->dest)
-		cf->dest = plain_target(r, cf->src->name, sep, &renamed);
+		cf->dest = plain_target(r, cf->src->name, sep, refused, &renamed);
 	if (!cf->dest)
 		return MS_ERR_NOMEM;
 	if (renamed) {
 		ev.folder = cf->src->name;
 		ev.dest_folder = cf->dest;
-		ev.detail = "the name holds the destination's hierarchy separator";
+		ev.detail = renamed & RENAMED_REFUSED
+				    ? "the name holds characters the destination refuses in folder names"
+				    : "the name holds the destination's hierarchy separator";
 		copy_event(r, &ev);
 	}
 	return MS_OK;
@@ -171,6 +211,7 @@ static enum ms_status dest_name(struct crun *r, struct cfolder *cf, char sep)
 static enum ms_status plan_folders(struct crun *r, struct cworker *w)
 {
 	char sep = w->dst->ops->separator(w->dst);
+	const char *refused = w->dst->ops->refused_chars ? w->dst->ops->refused_chars(w->dst) : NULL;
 	enum ms_status st = MS_OK;
 
 	r->f = calloc(r->nsf + 1, sizeof(*r->f));
@@ -184,7 +225,7 @@ static enum ms_status plan_folders(struct crun *r, struct cworker *w)
 		cf->src = &r->sf[i];
 		cf->excluded = crule_folder(r->o->rules, cf->src->name, cf->src->special_use,
 					    (int)cf->src->ns, cf->why, sizeof(cf->why));
-		st = dest_name(r, cf, sep);
+		st = dest_name(r, cf, sep, refused);
 	}
 	for (size_t i = 0; i < r->o->nmaps; i++) {
 		size_t k;
@@ -407,6 +448,8 @@ enum ms_status copy_run(const struct copy_endpoints *ep, const struct copy_opts 
 	stats->started = copy_now();
 	pthread_mutex_init(&r.lock, NULL);
 	st = open_first(&r, &w0);
+	if (!st)
+		st = copy_source_root(&r);
 	if (!st)
 		st = plan_folders(&r, &w0);
 	if (!st)

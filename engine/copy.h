@@ -103,6 +103,13 @@ struct copy_opts {
 	const struct copy_map *maps;
 	size_t nmaps;
 	const char *slash_replacement;  /* default "_" */
+	/*
+	 * Only the source folders at or under this one (msgstore form, or the
+	 * server's own name), named without it - the root itself becomes
+	 * INBOX: an admin's view of one user ("Other Users/alice", Courier's
+	 * UserRoot).  NULL: every folder.  See copy_root.c.
+	 */
+	const char *source_root;
 	struct state *state;            /* NULL: no memory; match against the destination */
 	int dry_run, verify, dedupe;
 	int connections;                /* folders at a time (default 1) */

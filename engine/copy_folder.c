@@ -69,7 +69,9 @@ struct fctx {
  * point, for the crash tests: "fetch" after N fetched batches, "store" after
  * N uploads returned (stored, not yet recorded), "bytes" once N message
  * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
- * upload (server-restart tests).  Without them nothing happens.
+ * upload (server-restart tests).  MAILSTAGE_TEST_BACKOFF_MS replaces the
+ * first retry wait (copy_backoff_ms(); a server's own hint still wins).
+ * Without them nothing happens.
  */
 static void test_hook(const char *point, uint64_t add)
 {
@@ -346,17 +348,30 @@ struct up {
 	const char *sha;
 };
 
-static long backoff_hint(const struct store_result *res)
+/*
+ * Milliseconds a server asked us to wait: Office 365's "Suggested Backoff
+ * Time: N milliseconds", else 30 s for [THROTTLED] or [UNAVAILABLE]; 0 when
+ * the words ask for no wait.  `code` may be NULL when it is inside `text`.
+ */
+static long backoff_hint_of(const char *code, const char *text)
 {
-	const char *p = strcasestr(res->text, "Backoff Time");
+	const char *p = strcasestr(text, "Backoff Time");
 
 	if (p && (p = strpbrk(p, "0123456789")))
 		return strtol(p, NULL, 10);
-	if (!strcasecmp(res->code, "THROTTLED") || !strcasecmp(res->code, "UNAVAILABLE"))
+	if (code && (!strcasecmp(code, "THROTTLED") || !strcasecmp(code, "UNAVAILABLE")))
+		return 30000;
+	if (!code && (strcasestr(text, "[THROTTLED]") || strcasestr(text, "[UNAVAILABLE]")))
 		return 30000;
 	return 0;
 }
 
+static long backoff_hint(const struct store_result *res)
+{
+	return backoff_hint_of(res->code, res->text);
+}
+
+/* The first backoff: copy_opts, or MAILSTAGE_TEST_BACKOFF_MS (tests that must not wait). */
 static int transient(const struct store_result *res)
 {
 	return ms_status_is_fatal_conn(res->status) || res->status == MS_ERR_TIMEOUT ||
@@ -484,12 +499,12 @@ static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
 {
 	const struct copy_opts *o = f->r->o;
 	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000, hint = 0;
+	long hint = 0;
 	uint32_t uidnext = 0;
 
 	for (int attempt = 0; n && !copy_stopped(f->r); attempt++) {
 		if (attempt) {
-			long wait = base << (attempt - 1 < 5 ? attempt - 1 : 5);
+			long wait = copy_backoff_ms(f->r, attempt);
 			copy_sleep_ms(f->r, hint > wait ? hint : wait);
 			hint = 0;
 			n = recheck(f, u, n, uidnext);
@@ -582,12 +597,11 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 {
 	const struct copy_opts *o = f->r->o;
 	struct msg_source *s = f->w->src;
-	int tries = o->retries > 0 ? o->retries : 5;
-	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000;
+	long hint = 0;
 
-	for (int attempt = 0; attempt <= tries && !copy_stopped(f->r); attempt++) {
-		if (attempt)
-			copy_sleep_ms(f->r, base << (attempt - 1 < 5 ? attempt - 1 : 5));
+	for (int attempt = 0; !copy_stopped(f->r); attempt++) {
+		if (attempt && !copy_retry_pause(f->r, attempt, hint))
+			return;
 		spool_free(b->sp);
 		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
 		if (!b->sp) {
@@ -597,7 +611,9 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 		struct msg_sink sink = spool_sink(b->sp);
 		b->st = s->ops->read(s, b->msgs, b->n, &sink);
 		snprintf(b->err, sizeof(b->err), "%s", b->st ? s->ops->errmsg(s) : "");
-		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT))
+		/* a throttling source (NO [THROTTLED] to FETCH) is retried like a lost one */
+		hint = b->st ? backoff_hint_of(NULL, b->err) : 0;
+		if (!b->st || !(ms_status_is_fatal_conn(b->st) || b->st == MS_ERR_TIMEOUT || hint))
 			return;
 	}
 }
@@ -636,6 +652,11 @@ static void *reader_main(void *arg)
 		pthread_mutex_lock(&f->ql);
 		while (f->qlen == QDEPTH && !copy_stopped(f->r))
 			pthread_cond_wait(&f->qc, &f->ql);
+		if (f->qlen == QDEPTH) { /* stopped with the queue full: no room, and no need */
+			pthread_mutex_unlock(&f->ql);
+			batch_free(b);
+			break;
+		}
 		f->q[f->qlen++] = b;
 		pthread_cond_broadcast(&f->qc);
 		pthread_mutex_unlock(&f->ql);
@@ -663,6 +684,19 @@ static struct batch *pop_batch(struct fctx *f)
 	return b;
 }
 
+/* Without a reader thread: one batch at a time, fetch then upload. */
+static void copy_items_serial(struct fctx *f)
+{
+	size_t i = 0;
+	struct batch *b;
+
+	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
+		fetch_batch(f, b);
+		process_batch(f, b);
+		batch_free(b);
+	}
+}
+
 static void copy_items(struct fctx *f)
 {
 	pthread_t t;
@@ -671,16 +705,16 @@ static void copy_items(struct fctx *f)
 	pthread_mutex_init(&f->ql, NULL);
 	pthread_cond_init(&f->qc, NULL);
 	if (pthread_create(&t, NULL, reader_main, f)) {
-		reader_main(f); /* no thread: fetch everything first is not bounded; do it inline */
-		t = 0;
+		copy_items_serial(f);
+		goto out;
 	}
 	while ((b = pop_batch(f))) {
 		if (!copy_stopped(f->r))
 			process_batch(f, b);
 		batch_free(b);
 	}
-	if (t)
-		pthread_join(t, NULL);
+	pthread_join(t, NULL);
+out:
 	pthread_cond_destroy(&f->qc);
 	pthread_mutex_destroy(&f->ql);
 }
@@ -721,10 +755,8 @@ static enum ms_status open_source(struct fctx *f)
 	struct msg_source *s = f->w->src;
 	enum ms_status st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
 
-	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
-		copy_sleep_ms(f->r, 1000L << i);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
 		st = s->ops->open_folder(s, f->cf->src, &f->v, &f->m, &f->n);
-	}
 	if (st)
 		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name,
 			 s->ops->errmsg(s));
@@ -739,10 +771,8 @@ static enum ms_status open_dest(struct fctx *f)
 	enum ms_status st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
 	uint32_t from;
 
-	for (int i = 0; st && ms_status_is_fatal_conn(st) && i < 3 && !copy_stopped(f->r); i++) {
-		copy_sleep_ms(f->r, 1000L << i);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
 		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	}
 	if (st) {
 		char why[400];
 		snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",

@@ -35,6 +35,13 @@ struct crun {
 	char err[512];
 };
 
+/*
+ * copy_root.c: with opts.source_root, keep only the source folders at or
+ * under it, named without it (the root itself: INBOX).  MS_ERR_NOTFOUND
+ * (r->err says so) when nothing is there.
+ */
+enum ms_status copy_source_root(struct crun *r);
+
 /* One worker: its own sessions. */
 struct cworker {
 	struct crun *run;
@@ -49,6 +56,14 @@ void copy_event(struct crun *r, struct copy_event *ev);
 void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
 	       const char *reason, const char *detail, int failed);
 void copy_sleep_ms(struct crun *r, long ms);
+/* The run's backoff before retry number 'attempt' (1, 2, ...): --backoff doubled each time. */
+long copy_backoff_ms(const struct crun *r, int attempt);
+/*
+ * Before retry number 'attempt' of an operation that lost its connection:
+ * 0 once the run's retries are spent or the run was stopped, else 1 after
+ * sleeping the backoff (or hint_ms, a server's suggestion, when longer).
+ */
+int copy_retry_pause(struct crun *r, int attempt, long hint_ms);
 double copy_now(void);
 
 /* copy_folder.c */

@@ -15,11 +15,26 @@
 #define RBUF_SIZE (256 * 1024)
 #define OUT_MAX (1 << 20)
 
+/*
+ * Once a reply has begun, the rest of it must come within one timeout
+ * (a server that trickles a byte a second never ends a line otherwise);
+ * message bodies are exempt: they are large and move, and each chunk still
+ * has the per-read deadline.  The first wait of a reply is per-read only.
+ */
 static enum ms_status fill_from_conn(void *ctx, void *p, size_t n, size_t *got)
 {
 	struct imap *im = ctx;
+	struct conn *c = im->conn;
+	enum ms_status st;
 
-	return conn_read(im->conn, p, n, got);
+	if (im->rd.in_body)
+		c->reply_deadline = 0;
+	else if (im->reply_begun && !c->reply_deadline)
+		c->reply_deadline = conn_now_ms() + c->timeout_ms;
+	st = conn_read(c, p, n, got);
+	if (!st)
+		im->reply_begun = 1;
+	return st;
 }
 
 enum ms_status imap_fail(struct imap *im, enum ms_status st, const char *fmt, ...)
@@ -193,7 +208,10 @@ static enum ms_status read_one(struct imap *im)
 	enum ms_status st;
 
 	im->rd.err[0] = '\0';
+	im->reply_begun = im->rd.pos < im->rd.len; /* bytes of it are buffered already */
+	im->conn->reply_deadline = 0;
 	st = reader_next(&im->rd, &im->resp);
+	im->conn->reply_deadline = 0;
 	if (st) {
 		im->conn->closed = 1;
 		return conn_failure(im, st);

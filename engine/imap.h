@@ -149,6 +149,16 @@ enum ms_status imap_fetch_bodies(struct imap *im, const char *uidset, const stru
 /* CREATE; an existing folder is not an error. */
 enum ms_status imap_create(struct imap *im, const char *raw);
 
+/*
+ * CREATE with "(USE (attr))" (RFC 6154 CREATE-SPECIAL-USE) when the server
+ * offers it and attr (e.g. "\\Sent") is not NULL, so the new folder carries
+ * the special use (Cyrus; Dovecot takes special uses from its configuration
+ * only and does not offer the capability).  A refusal of the USE part (the
+ * use already taken, or not one the server supports) falls back to a plain
+ * CREATE: the folder matters more than its attribute.
+ */
+enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr);
+
 /* A message to upload; the bytes come from read() in pieces, size known up front. */
 struct imap_upload {
 	const char *flags;      /* IMAP form, may be "" or NULL; \Recent is dropped */

@@ -48,6 +48,24 @@ enum ms_status imap_create(struct imap *im, const char *raw)
 	return st;
 }
 
+enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr)
+{
+	struct buf q = BUF_INIT(1 << 16);
+	enum ms_status st;
+
+	if (!attr || !imap_has_cap(im, "CREATE-SPECIAL-USE"))
+		return imap_create(im, raw);
+	st = imap_quote(&q, raw);
+	if (!st)
+		st = imap_simple(im, NULL, NULL, "CREATE %s (USE (%s))", q.data, attr);
+	buf_free(&q);
+	if (st == MS_ERR_NO && !strcasecmp(im->last_code, "ALREADYEXISTS"))
+		return MS_OK;
+	if (st == MS_ERR_NO || st == MS_ERR_BAD)
+		st = imap_create(im, raw);
+	return st;
+}
+
 static int nonsync_ok(const struct imap *im, uint64_t size)
 {
 	if (imap_has_cap(im, "LITERAL+"))

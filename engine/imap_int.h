@@ -37,6 +37,7 @@ struct imap {
 	struct imap_mailbox sel;  /* state of the examined/selected folder */
 	int continue_seen;        /* a "+" arrived and was not used yet */
 	int bye;                  /* the server said BYE */
+	int reply_begun;          /* bytes of the reply being read have arrived */
 	untagged_fn on_untagged;
 	void *untagged_ctx;
 	char last_code[64];

@@ -203,6 +203,12 @@ static enum ms_status on_list(void *ctx, const struct imap_resp *r)
 	if (strcmp(r->name, "LIST") || !attrs || attrs->type != ITEM_LIST || !(sep = attrs->next) ||
 	    !(name = sep->next) || !(raw = item_str(name)))
 		return MS_OK;
+	/* attrs, separator, name and at most RFC 5258 extended data: anything
+	 * else is the tail of a literal that lied about its size */
+	if (name->next && (name->next->type != ITEM_LIST || name->next->next)) {
+		fl->st = MS_ERR_PROTO;
+		return MS_OK;
+	}
 	if (folder_find(fl, raw))
 		return MS_OK;
 	f = folder_add(fl);
@@ -305,6 +311,8 @@ enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int 
 	st = imap_simple(im, on_list, &fl, "LIST \"\" \"*\"%s", ret);
 	if (!st)
 		st = fl.st;
+	if (st == MS_ERR_PROTO && fl.st)
+		imap_fail(im, st, "bad server response: a LIST reply with data past the folder name");
 	if (!st && with_status && !liststatus)
 		st = status_each(im, &fl, items);
 	if (st) {

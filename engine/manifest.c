@@ -288,6 +288,36 @@ static int rules_array(struct mp *p)
 	return t == JT_ARR_END ? 0 : t == JT_ERR ? -1 : FAIL(p, "expected a string");
 }
 
+/* "base": {"archive": ..., "created": ..., "count": N} */
+static int base_object(struct mp *p)
+{
+	enum jtok t = JT_ERR;
+	char *k = NULL;
+	int rc = 0;
+
+	if (want(p, JT_OBJ, "an object"))
+		return -1;
+	while (!rc && (t = jsonr_next(p->j)) == JT_KEY) {
+		free(k);
+		if (!(k = strdup(buf_str(&p->j->str))))
+			return FAIL(p, "out of memory");
+		if (!strcmp(k, "archive"))
+			rc = get_str(p, &p->m->base_archive, MANIFEST_PATH_MAX);
+		else if (!strcmp(k, "created"))
+			rc = get_str(p, &p->m->base_created, 64);
+		else if (!strcmp(k, "count"))
+			rc = get_int(p, 0, MANIFEST_MSGS_MAX, &p->m->base_count);
+		else
+			rc = jsonr_skip(p->j, jsonr_next(p->j));
+	}
+	free(k);
+	if (rc)
+		return -1;
+	if (t != JT_OBJ_END)
+		return t == JT_ERR ? -1 : FAIL(p, "expected a key");
+	return p->m->base_archive ? 0 : FAIL(p, "base names no archive");
+}
+
 static int top_key(struct mp *p, const char *k)
 {
 	if (!strcmp(k, "mailstage_backup")) {
@@ -308,6 +338,8 @@ static int top_key(struct mp *p, const char *k)
 		return (p->have_count = 1, get_int(p, 0, MANIFEST_MSGS_MAX, &p->count));
 	if (!strcmp(k, "bytes"))
 		return (p->have_bytes = 1, get_int(p, 0, LLONG_MAX, &p->bytes));
+	if (!strcmp(k, "base"))
+		return base_object(p);
 	return jsonr_skip(p->j, jsonr_next(p->j));
 }
 
@@ -440,6 +472,8 @@ void manifest_free(struct manifest *m)
 	free(m->rules);
 	free(m->created);
 	free(m->source);
+	free(m->base_archive);
+	free(m->base_created);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -18,7 +18,10 @@
  *       "internaldate": "14-Nov-2023 22:13:20 +0000",
  *       "message_id": "<x@example.org>",         or null
  *       "uid": 12, "uidvalidity": 17}, ...],
- *    "count": 1, "bytes": 2048}
+ *    "count": 1, "bytes": 2048,
+ *    "base": {"archive": "alice-mon.tar.zst",    only in an incremental backup
+ *             "created": "2026-11-24T19:00:00Z", (backup --since-archive): the
+ *             "count": 420}}                     backup this one adds to
  *
  * Folder names are in the copy engine's form (msgstore.h: UTF-8, escaped
  * levels joined with '/'), which is also the folder's directory in the
@@ -76,6 +79,9 @@ struct manifest {
 	struct manifest_msg *msgs;
 	size_t nmsgs;
 	uint64_t bytes;          /* sum of the sizes */
+	/* incremental backups: the backup this one adds to (NULL when none) */
+	char *base_archive, *base_created;
+	long long base_count;
 };
 
 /*
@@ -94,7 +100,8 @@ const struct manifest_folder *manifest_folder(const struct manifest *m, const ch
  * at a time (and spooled) while the archive is written:
  *   head: everything up to and including "messages": [
  *   one message: one JSON object (the caller puts ",\n" between them)
- *   tail: the end of the array, count and bytes, the closing brace.
+ *   tail: the end of the array, count and bytes, m's base (when it has
+ *         one), the closing brace.
  * head uses created, source, rules and folders of m (not msgs).  Strings
  * that are not valid UTF-8 are written with U+FFFD in place of the bad
  * bytes (JSON cannot carry them).  Return MS_OK or MS_ERR_NOMEM/PROTO (the
@@ -102,7 +109,8 @@ const struct manifest_folder *manifest_folder(const struct manifest *m, const ch
  */
 enum ms_status manifest_write_head(struct buf *out, const struct manifest *m);
 enum ms_status manifest_write_msg(struct buf *out, const struct manifest_msg *msg);
-enum ms_status manifest_write_tail(struct buf *out, uint64_t count, uint64_t bytes);
+enum ms_status manifest_write_tail(struct buf *out, const struct manifest *m, uint64_t count,
+				   uint64_t bytes);
 
 /* "2026-11-25T19:17:15Z" for t (UTC) into out (at least 21 bytes). */
 void manifest_time(char *out, long long t);

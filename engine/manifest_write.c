@@ -165,10 +165,21 @@ enum ms_status manifest_write_msg(struct buf *out, const struct manifest_msg *ms
 	return st;
 }
 
-enum ms_status manifest_write_tail(struct buf *out, uint64_t count, uint64_t bytes)
+enum ms_status manifest_write_tail(struct buf *out, const struct manifest *m, uint64_t count,
+				   uint64_t bytes)
 {
-	return buf_addf(out, "\n],\n\"count\":%llu,\n\"bytes\":%llu}\n", (unsigned long long)count,
-			(unsigned long long)bytes);
+	enum ms_status st = buf_addf(out, "\n],\n\"count\":%llu,\n\"bytes\":%llu",
+				     (unsigned long long)count, (unsigned long long)bytes);
+
+	if (!st && m->base_archive) {
+		if (!(st = buf_adds(out, ",\n\"base\":{")) && !(st = put_key(out, "archive", 1)))
+			st = put_str(out, m->base_archive);
+		if (!st && !(st = put_key(out, "created", 0)))
+			st = put_str(out, m->base_created ? m->base_created : "");
+		if (!st)
+			st = buf_addf(out, ",\"count\":%lld}", m->base_count);
+	}
+	return st ? st : buf_adds(out, "}\n");
 }
 
 void manifest_time(char *out, long long t)

@@ -108,6 +108,13 @@ struct msg_dest;
 struct msg_dest_ops {
 	enum ms_status (*list_folders)(struct msg_dest *d, struct store_folder **out, size_t *n);
 	char (*separator)(struct msg_dest *d);
+	/*
+	 * Optional (NULL: none): the characters besides the separator that the
+	 * destination refuses inside a folder level, e.g. "/" and "%" on Cyrus;
+	 * the plan replaces them like the separator (--slash-replacement).  A
+	 * non-empty answer also means control characters are refused.
+	 */
+	const char *(*refused_chars)(struct msg_dest *d);
 	/* create if missing; `name` is UTF-8 with '/' between levels; *id gets the handle */
 	enum ms_status (*ensure_folder)(struct msg_dest *d, const char *name, unsigned special_use,
 					char **id);

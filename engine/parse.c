@@ -355,10 +355,13 @@ static enum ms_status stream_body(struct pctx *pc, const char *key, uint64_t siz
 	st = s->begin(s->ctx, pc->seq, pc->uid, key, size);
 	if (st)
 		return st;
-	if (inline_bytes)
+	if (inline_bytes) {
 		st = size ? s->data(s->ctx, inline_bytes, (size_t)size) : MS_OK;
-	else
+	} else {
+		pc->r->in_body = 1;
 		st = pass_bytes(pc, size, sink_bytes, (void *)s);
+		pc->r->in_body = 0;
+	}
 	if (st)
 		return st;
 	return s->end(s->ctx);
@@ -461,6 +464,9 @@ static enum ms_status read_list(struct pctx *pc, struct imap_item *list, int fet
 		if (st)
 			return st;
 		if (c == ')') {
+			/* a key without its value: bytes past a literal that lied about its size */
+			if (fetch_top && key)
+				return fail(pc, "FETCH item without a value (a literal shorter than sent?)");
 			adv(pc);
 			break;
 		}
@@ -469,6 +475,8 @@ static enum ms_status read_list(struct pctx *pc, struct imap_item *list, int fet
 		st = read_value(pc, tail, fetch_top && key ? key->s : NULL);
 		if (st)
 			return st;
+		if (fetch_top && !key && (*tail)->type != ITEM_ATOM)
+			return fail(pc, "FETCH item name is not an atom");
 		if (fetch_top && key)
 			note_fetch_item(pc, key, *tail);
 		key = fetch_top && !key ? *tail : NULL;

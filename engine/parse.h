@@ -73,6 +73,7 @@ struct reader {
 	void *ctx;
 	struct parse_limits lim;
 	const struct body_sink *sink; /* NULL: bodies go into the tree (bounded) */
+	int in_body;        /* 1 while a body literal streams to the sink (fill may ask) */
 	char err[256];
 };
 

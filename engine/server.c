@@ -286,27 +286,12 @@ enum ms_status server_load_password(struct ms_server *srv, const char *file, con
 enum ms_status server_load_token(struct ms_server *srv, const char *file, const char *command,
 				 char *err, size_t errlen)
 {
-	FILE *p;
-	enum ms_status st;
-	int rc;
-
+	if (command) /* as for a batch row: MAILSTAGE_USER, no password variables */
+		return server_token_for_user(srv, command, srv->user ? srv->user : "", err, errlen);
 	wipe_free(srv->oauth2_token);
 	srv->oauth2_token = NULL;
 	srv->auth = srv->auth == AUTH_ANY ? AUTH_XOAUTH2 : srv->auth;
-	if (file)
-		return secret_from_file(file, &srv->oauth2_token, err, errlen);
-	p = popen(command, "re");
-	if (!p) {
-		snprintf(err, errlen, "cannot run the token command: %s", strerror(errno));
-		return MS_ERR_USAGE;
-	}
-	st = read_secret_line(p, &srv->oauth2_token);
-	rc = pclose(p);
-	if (st || rc != 0 || !srv->oauth2_token[0]) {
-		snprintf(err, errlen, "the token command failed or printed nothing (status %d)", rc);
-		return MS_ERR_USAGE;
-	}
-	return MS_OK;
+	return secret_from_file(file, &srv->oauth2_token, err, errlen);
 }
 
 enum ms_status server_set_admin(struct ms_server *srv, enum admin_style style, const char *admin,

@@ -81,9 +81,23 @@ enum ms_status server_copy(struct ms_server *dst, const struct ms_server *src);
 enum ms_status server_load_password(struct ms_server *srv, const char *file, const char *envname,
 				    char *err, size_t errlen);
 
-/* XOAUTH2 token from a file, or from the first line a shell command prints. */
+/*
+ * XOAUTH2 token from a file, or from the first line a shell command prints
+ * (server_token_for_user() with srv->user: MAILSTAGE_USER is set for it).
+ */
 enum ms_status server_load_token(struct ms_server *srv, const char *file, const char *command,
 				 char *err, size_t errlen);
+
+/*
+ * A token for one user (server_token.c): run `/bin/sh -c command` with
+ * MAILSTAGE_USER=user in its environment (MAILSTAGE_*PASSWORD* left out),
+ * its first stdout line becomes srv->oauth2_token (auth XOAUTH2 unless one
+ * was chosen).  MS_ERR_USAGE with err naming the user and the exit status
+ * when it fails or prints nothing; the token never goes into err.
+ * Thread-safe (no setenv); blocks until the command ends.
+ */
+enum ms_status server_token_for_user(struct ms_server *srv, const char *command, const char *user,
+				     char *err, size_t errlen);
 
 /* Apply an admin login style: turns user U + admin A into what the server expects. */
 enum ms_status server_set_admin(struct ms_server *srv, enum admin_style style, const char *admin,

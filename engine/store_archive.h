@@ -78,6 +78,17 @@ struct archive_out_opts {
 	const char *const *rules;     /* the options that chose what was backed up */
 	size_t nrules;
 	long long created;            /* UTC seconds; 0: now */
+	/*
+	 * An incremental backup (backup --since-archive): the base's file name,
+	 * its manifest's "created" and count, written as the manifest's "base".
+	 * The messages left out because the base holds them are the caller's
+	 * business (a state seeded from the base's manifest); a flag change of
+	 * such a message reaches set_flags(), which then only counts it
+	 * (store_archive_flag_changes()): the archive keeps no second copy.
+	 */
+	const char *base_archive;     /* NULL: a full backup */
+	const char *base_created;
+	long long base_count;
 };
 
 /*
@@ -93,6 +104,8 @@ enum ms_status store_archive_create(const char *path, const struct archive_out_o
  * holds nothing to match), set_flags() is refused, read/next_uid are NULL.
  */
 enum ms_status store_archive_dest(struct archive_out *a, struct msg_dest **out);
+/* Base messages whose flags changed since the base (incremental backups only). */
+uint64_t store_archive_flag_changes(const struct archive_out *a);
 /* Messages written so far and their bytes. */
 void store_archive_counts(const struct archive_out *a, uint64_t *count, uint64_t *bytes);
 /*
@@ -112,12 +125,23 @@ void store_archive_abort(struct archive_out *a);
  * message's SHA-256 (hex), "<sha256>.<n>" for the n-th (n >= 2) identical
  * body in the folder - so a restore's state is keyed by content and two
  * backups of the same mailbox restore without duplicates.  uid, flags,
- * dates, Message-ID, size: the manifest's.  read() checks each body's size
+ * dates, Message-ID, size: the manifest's.  An incremental backup's source
+ * holds only what it added: restore its base first (store_archive.h
+ * "base" in manifest.h).  read() checks each body's size
  * and SHA-256 before end(): a difference fails the batch (MS_ERR_IO, the
  * text names the message).
  */
 enum ms_status store_archive_open_source(const char *path, struct msg_source **out, char *err,
 					 size_t errlen);
+
+struct manifest;
+/*
+ * The manifest of a backup, after every check store_archive_open_source()
+ * makes (the bodies are not hashed: use --verify for that).  *m is the
+ * caller's (manifest_free()); empty on error.
+ */
+enum ms_status store_archive_read_manifest(const char *path, struct manifest *m, char *err,
+					   size_t errlen);
 
 /* 1 when path is a regular file whose name or first bytes say archive (tar, zip, compressed). */
 int store_archive_is_archive(const char *path);

@@ -301,6 +301,10 @@ static enum ms_status d_scan(struct msg_dest *d, const char *id, uint32_t *uidva
 static enum ms_status d_set_flags(struct msg_dest *d, const char *id, const char *dest_key,
 				  uint32_t uid, const char *flags)
 {
+	if (out_of(d)->has_base) { /* a message of the base: counted, see store_archive.h */
+		out_of(d)->flag_changes++;
+		return MS_OK;
+	}
 	snprintf(out_of(d)->err, sizeof(out_of(d)->err), "a backup's messages are never changed");
 	return MS_ERR_NO;
 }
@@ -326,6 +330,11 @@ static const struct msg_dest_ops archive_dest_ops = {
 	.errmsg = d_errmsg,
 	.close = d_close,
 };
+
+uint64_t store_archive_flag_changes(const struct archive_out *a)
+{
+	return a->flag_changes;
+}
 
 enum ms_status store_archive_dest(struct archive_out *a, struct msg_dest **out)
 {

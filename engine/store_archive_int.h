@@ -24,6 +24,8 @@ struct archive_out {
 	struct manifest head;   /* created, source, rules, folders */
 	size_t cap_folders;
 	uint64_t count, bytes, seq;
+	uint64_t flag_changes;  /* incremental: base messages with new flags */
+	int has_base;
 	uint64_t *used;         /* (uidvalidity << 32 | uid) written in the current folder */
 	size_t nused, capused;
 	char *used_folder;

@@ -310,6 +310,21 @@ enum ms_status store_archive_verify(const char *path, struct archive_verify *v, 
 	return st;
 }
 
+enum ms_status store_archive_read_manifest(const char *path, struct manifest *m, char *err,
+					   size_t errlen)
+{
+	struct archive_in *r;
+	enum ms_status st = archive_in_open(path, &r, err, errlen);
+
+	memset(m, 0, sizeof(*m));
+	if (st)
+		return st;
+	*m = r->man;
+	memset(&r->man, 0, sizeof(r->man));
+	archive_in_close(r);
+	return MS_OK;
+}
+
 /* ---- recognising an archive ---- */
 
 int store_archive_is_archive(const char *path)

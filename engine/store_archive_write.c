@@ -151,7 +151,13 @@ static enum ms_status copy_opts(struct archive_out *a, const struct archive_out_
 	for (size_t i = 0; i < o->nrules; i++)
 		if (!(a->head.rules[a->head.nrules++] = strdup(o->rules[i])))
 			return MS_ERR_NOMEM;
-	return MS_OK;
+	if (!o->base_archive)
+		return MS_OK;
+	a->has_base = 1;
+	a->head.base_count = o->base_count;
+	a->head.base_archive = strdup(o->base_archive);
+	a->head.base_created = strdup(o->base_created ? o->base_created : "");
+	return a->head.base_archive && a->head.base_created ? MS_OK : MS_ERR_NOMEM;
 }
 
 enum ms_status store_archive_create(const char *path, const struct archive_out_opts *o,
@@ -235,7 +241,7 @@ static enum ms_status write_manifest(struct archive_out *a)
 	size_t n;
 
 	if (!e || lines < 0 || manifest_write_head(&head, &a->head) ||
-	    manifest_write_tail(&tail, a->count, a->bytes) || fflush(a->lines))
+	    manifest_write_tail(&tail, &a->head, a->count, a->bytes) || fflush(a->lines))
 		goto out;
 	archive_entry_set_pathname(e, MANIFEST_NAME);
 	archive_entry_set_filetype(e, AE_IFREG);

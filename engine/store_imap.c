@@ -435,8 +435,10 @@ char *store_imap_label(const struct ms_server *srv)
 {
 	char *s = NULL;
 
+	const char *user = srv->authzid && *srv->authzid ? srv->authzid : srv->user;
+
 	if (asprintf(&s, "%s://%s@%s:%d/", srv->implicit_tls ? "imaps" : "imap",
-		     srv->user ? srv->user : "", srv->host ? srv->host : "", srv->port) < 0)
+		     user ? user : "", srv->host ? srv->host : "", srv->port) < 0)
 		return NULL;
 	return s;
 }

@@ -52,7 +52,13 @@ enum ms_status store_imap_open_dest(const struct ms_server *srv,
  */
 char *store_imap_folder_name(const struct imap_namespaces *ns, const char *raw, char sep);
 
-/* "imap://user@host:port/" for labels (never a password); malloc'd. */
+/*
+ * "imap://user@host:port/" for labels and the default state file (never a
+ * password); malloc'd.  The user is the mailbox's: with an authorization
+ * identity (an admin acting as alice on Cyrus) that is the authzid, so two
+ * mailboxes copied through one admin login keep apart, and a run through
+ * the admin and one as alice herself share their state.
+ */
 char *store_imap_label(const struct ms_server *srv);
 
 #endif

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "mname.h"
 #include "store_imap.h"
+#include "rules.h"
 #include "store_imap_int.h"
 #include "utf7.h"
 
@@ -51,6 +52,28 @@ static char dst_separator(struct msg_dest *md)
 		return '/';
 	istore_prefix(&DST(md)->s, &sep);
 	return sep;
+}
+
+/*
+ * Cyrus IMAP (3.x mboxname_policycheck) refuses these in a mailbox name
+ * ("Invalid mailbox name"), '/' included unless it is the separator
+ * (unixhierarchysep); Dovecot and the rest take them.  Known by the
+ * greeting ("... Cyrus IMAP <version> server ready") or, where serverinfo
+ * hides the product, by X-REPLICATION, a capability only Cyrus offers.
+ */
+#define CYRUS_REFUSED "!\"%/;<>\\`{|}"
+
+static const char *dst_refused_chars(struct msg_dest *md)
+{
+	struct istore *s = &DST(md)->s;
+	const char *g;
+
+	if (istore_conn(s))
+		return "";
+	g = imap_greeting(s->im);
+	if ((g && strstr(g, "Cyrus IMAP")) || imap_has_cap(s->im, "X-REPLICATION"))
+		return CYRUS_REFUSED;
+	return "";
 }
 
 /* Levels of a msgstore name, unescaped, joined with the server's separator. */
@@ -98,7 +121,8 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 		snprintf(s->err, sizeof(s->err), "the folder name '%s' is not valid UTF-8", name);
 		st = MS_ERR_USAGE;
 	}
-	if (!st && (st = imap_create(s->im, *id)))
+	/* a folder made for a source's special-use one carries the use, where it can */
+	if (!st && (st = imap_create_use(s->im, *id, rules_special_use_attr(su))))
 		istore_fail(s, st);
 	buf_free(&b);
 	if (st) {
@@ -363,6 +387,7 @@ static void dst_close(struct msg_dest *md)
 static const struct msg_dest_ops dst_ops = {
 	.list_folders = dst_list,
 	.separator = dst_separator,
+	.refused_chars = dst_refused_chars,
 	.ensure_folder = dst_ensure,
 	.store = dst_store,
 	.scan = dst_scan,

@@ -21,7 +21,7 @@
 /* Options of `mailstage mount` (-o NAME=VALUE); see docs/mailstage-mount.rst. */
 struct mount_cfg {
 	char *url;
-	char *password_file, *ca_file, *tls, *auth, *cache_dir;
+	char *password_file, *ca_file, *tls, *auth, *authzid, *cache_dir;
 	char *cache_max_s, *whole_max_s;
 	int timeout_s, connect_timeout_s, dir_timeout_s, msg_timeout_s;
 	int connections, hide_shared, insecure, debug, size_trust, allow_other;

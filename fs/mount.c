@@ -101,6 +101,7 @@ static int server_setup(struct msfs *fs)
 {
 	struct cli_server cs = {
 		.tls = fs->cfg.tls, .ca_file = fs->cfg.ca_file, .auth = fs->cfg.auth,
+		.authzid = fs->cfg.authzid,
 		.password_file = fs->cfg.password_file, .insecure = fs->cfg.insecure,
 		.timeout_s = fs->cfg.timeout_s, .connect_timeout_s = fs->cfg.connect_timeout_s,
 		.debug = fs->cfg.debug,

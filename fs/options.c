@@ -27,6 +27,7 @@ static const struct fuse_opt mount_opts[] = {
 	OPT("ca_file=%s", ca_file, 0),
 	OPT("tls=%s", tls, 0),
 	OPT("auth=%s", auth, 0),
+	OPT("authzid=%s", authzid, 0),
 	OPT("insecure", insecure, 1),
 	OPT("imap_debug", debug, 1),
 	OPT("size=trust", size_trust, 1),
@@ -51,6 +52,8 @@ static const char usage[] =
 	"Options (-o):\n"
 	"  password_file=FILE   password from FILE (else $MAILSTAGE_PASSWORD, else a prompt)\n"
 	"  tls=ssl|starttls|none  ca_file=PEM  insecure  auth=plain|login|ntlm\n"
+	"  authzid=USER         SASL PLAIN authorization identity: the URL's user is an\n"
+	"                       admin acting as USER (Cyrus admins, authzid-style servers)\n"
 	"  timeout=S            per-command deadline, then EIO (default 30)\n"
 	"  connect_timeout=S    connect and login deadline (default 10)\n"
 	"  dir_timeout=S        new mail and flag changes show within about this (default 10)\n"
@@ -151,7 +154,7 @@ int mount_parse_options(struct fuse_args *args, struct mount_cfg *cfg)
 void mount_free_options(struct mount_cfg *c)
 {
 	char **s[] = { &c->url, &c->password_file, &c->ca_file, &c->tls, &c->auth,
-		       &c->cache_dir, &c->cache_max_s, &c->whole_max_s };
+		       &c->authzid, &c->cache_dir, &c->cache_max_s, &c->whole_max_s };
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);

@@ -102,9 +102,9 @@ demo_copy() {
 	local copts=(--tls=starttls --ca-file "$CA_FILE" --state "$T/alice.state"
 		--source-password-file "$SRC_DIR/pass-alice"
 		--dest-password-file "$DST_DIR/pass-alice"
-		--exclude-special junk,trash --max-size 2M --report "$T/alice-skipped.csv")
+		--exclude 'Deleted Items' --exclude-glob 'Junk*' --max-size 2M --report "$T/alice-skipped.csv")
 	for run in first second; do
-		step "mailstage copy ($run run) $url -> $dsturl --exclude-special junk,trash --max-size 2M"
+		step "mailstage copy ($run run) $url -> $dsturl --exclude 'Deleted Items' --exclude-glob 'Junk*' --max-size 2M"
 		rc=0
 		"$MAILSTAGE" copy --progress=none "${copts[@]}" "$url" "$dsturl" || rc=$?
 		[ "$rc" -eq 0 ] || { fail "mailstage copy failed (exit status $rc)"; return 1; }

@@ -8,6 +8,11 @@
 #     with services kept from starting during the install;
 #   - creates the system user `vmail` that the test Dovecot instances use
 #     for mail storage;
+#   - extracts the package cyrus-imapd (Cyrus IMAP's imapd) to
+#     /opt/cyrus-imapd for the interoperability test
+#     (tests/lib/cyrus.sh): cyrus-imapd Conflicts with every other
+#     imap-server, dovecot-imapd included, so it is unpacked, never
+#     installed; its libraries, master and tools come from cyrus-common;
 #   - keeps the packaged Dovecot service from being started by this script:
 #     tests run private instances (tests/lib/harness.sh) with their own
 #     config, ports and run directory.  A system Dovecot started by someone
@@ -27,6 +32,8 @@ PACKAGES=(
 	attr mutt openssl zstd xz-utils valgrind procps iproute2 psmisc
 	# batch tests: a real local SMTP server for status mail, GNU parallel for shards
 	postfix parallel
+	# interoperability test: Cyrus IMAP (imapd itself: see install_cyrus_imapd)
+	cyrus-common cyrus-admin sasl2-bin
 	ca-certificates
 	# docs (rst2man)
 	python3-docutils
@@ -103,6 +110,37 @@ disable_packaged_dovecot() {
 	fi
 }
 
+# Cyrus's imapd, unpacked (not installed: cyrus-imapd Conflicts with
+# imap-server, which dovecot-imapd provides) from the cyrus-imapd package of
+# the same version as the installed cyrus-common.
+CYRUS_ROOT=/opt/cyrus-imapd
+install_cyrus_imapd() {
+	local ver tmp deb
+	ver=$(dpkg-query -W -f='${Version}' cyrus-common)
+	if [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/imapd" ] &&
+		[ "$(cat "$CYRUS_ROOT/VERSION" 2>/dev/null)" = "$ver" ]; then
+		say "cyrus imapd $ver present in $CYRUS_ROOT"
+		return
+	fi
+	tmp=$(mktemp -d)
+	# apt-get download fetches as _apt, which must be able to write there
+	getent passwd _apt >/dev/null && chown _apt "$tmp"
+	# the package lists may be missing or stale when every package was
+	# installed already (install_packages then ran no apt-get update)
+	(cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null 2>&1) ||
+		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null) || {
+		rm -rf "$tmp"
+		echo "setup: apt-get download cyrus-imapd=$ver failed" >&2
+		exit 1
+	}
+	deb=$(find "$tmp" -maxdepth 1 -name 'cyrus-imapd_*.deb' | head -n 1)
+	mkdir -p "$CYRUS_ROOT"
+	dpkg-deb -x "$deb" "$CYRUS_ROOT"
+	printf '%s\n' "$ver" >"$CYRUS_ROOT/VERSION"
+	rm -rf "$tmp"
+	say "cyrus-imapd $ver unpacked to $CYRUS_ROOT"
+}
+
 make_vmail() {
 	if getent passwd vmail >/dev/null; then
 		say "user vmail exists (uid $(id -u vmail))"
@@ -127,6 +165,7 @@ report_dovecot() {
 }
 
 install_packages
+install_cyrus_imapd
 make_vmail
 report_dovecot
 say "done"

@@ -93,7 +93,11 @@ rm -f "$T/st.sqlite"*
 MAILSTAGE_TEST_DELAY_MS=60 ms_copy_bg --state "$T/st.sqlite" --batch 20 --connections 1 \
 	--progress json "$SRC_URL" "$DST_URL" >"$T/out-restart" 2>&1
 pid=$!
-sleep 1
+# kill only once a batch is stored, so the restart really falls mid-run
+for _ in $(seq 600); do
+	grep -q '"copied":[1-9]' "$T/out-restart" && break
+	sleep 0.1
+done
 dovecot_kill dst
 sleep 0.5
 dovecot_restart dst

@@ -167,7 +167,7 @@ static void test_manifest_roundtrip(void)
 	memset(msg.sha256, 'a', 64);
 	CHECK(manifest_write_head(&b, &head) == MS_OK);
 	CHECK(manifest_write_msg(&b, &msg) == MS_OK);
-	CHECK(manifest_write_tail(&b, 1, 10) == MS_OK);
+	CHECK(manifest_write_tail(&b, &head, 1, 10) == MS_OK);
 	CHECK(parse(buf_str(&b), &m, err) == 0);
 	CHECK(m.nmsgs == 1 && m.nfolders == 2);
 	if (m.nmsgs == 1) {
@@ -182,6 +182,25 @@ static void test_manifest_roundtrip(void)
 	buf_free(&b);
 	manifest_time(t, 0);
 	CHECK_STR(t, "1970-01-01T00:00:00Z");
+	/* an incremental backup names its base; a base without an archive is refused */
+	b = (struct buf)BUF_INIT(1u << 20);
+	head.base_archive = (char *)"old \"mon\".tar.zst";
+	head.base_created = cr;
+	head.base_count = 420;
+	CHECK(manifest_write_head(&b, &head) == MS_OK);
+	CHECK(manifest_write_msg(&b, &msg) == MS_OK);
+	CHECK(manifest_write_tail(&b, &head, 1, 10) == MS_OK);
+	CHECK(parse(buf_str(&b), &m, err) == 0);
+	CHECK_STR(m.base_archive ? m.base_archive : "", "old \"mon\".tar.zst");
+	CHECK_STR(m.base_created ? m.base_created : "", cr);
+	CHECK(m.base_count == 420);
+	manifest_free(&m);
+	buf_free(&b);
+	CHECK(parse("{\"mailstage_backup\":1,\"messages\":[],\"count\":0,\"bytes\":0,"
+		    "\"base\":{\"count\":3}}", &m, err) != 0);
+	CHECK(parse("{\"mailstage_backup\":1,\"messages\":[],\"count\":0,\"bytes\":0}", &m,
+		    err) == 0 && m.base_archive == NULL);
+	manifest_free(&m);
 	CHECK(manifest_path_safe("a/b/c") && !manifest_path_safe("a//b") && !manifest_path_safe("a/") &&
 	      !manifest_path_safe("./a") && !manifest_path_safe("a/\x01"));
 }

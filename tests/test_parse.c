@@ -194,6 +194,13 @@ static void test_bounds(void)
 	resp = parse_one("* 1 FETCH (UID 1\r\n", &st, rbuf, sizeof(rbuf), NULL);
 	CHECK(st == MS_ERR_PROTO); /* unterminated list */
 	resp_free(&resp);
+	/* a literal that announced fewer bytes than sent: the rest is a dangling key */
+	resp = parse_one("* 1 FETCH (UID 1 BODY[] {3}\r\nabcXYZ)\r\n", &st, rbuf, sizeof(rbuf), NULL);
+	CHECK(st == MS_ERR_PROTO);
+	resp_free(&resp);
+	resp = parse_one("* 1 FETCH (UID 1 \"k\" v)\r\n", &st, rbuf, sizeof(rbuf), NULL);
+	CHECK(st == MS_ERR_PROTO); /* an item name must be an atom */
+	resp_free(&resp);
 	resp = parse_one("* OK trunc", &st, rbuf, sizeof(rbuf), NULL);
 	CHECK(st == MS_ERR_CLOSED); /* connection ended mid-line */
 	resp_free(&resp);

@@ -14,7 +14,8 @@
  *   batch_notify.c  the status e-mail (libcurl SMTP, reports attached).
  *
  * Passwords: they live only in the CSV and in struct batchcsv (and in the
- * per-row struct ms_server while that row runs).  Nothing in struct brow nor
+ * per-row struct ms_server while that row runs); so do OAuth2 tokens (only
+ * in the row's struct ms_server).  Nothing in struct brow nor
  * in any file written here holds one.
  *
  * Threads: rows run on worker threads; every field of struct brow and the
@@ -99,6 +100,7 @@ struct batch {
 	const char *phase;          /* "run", "sync", "complete" */
 	const char *outcome;        /* "running", "stopped", "finished" */
 	long long phase_started;
+	long long next_pass;        /* `sync --every` waiting: when the next pass starts, else 0 */
 	int lock_fd;
 };
 
@@ -162,6 +164,7 @@ struct batch_cfg {
 	struct ms_server dst;            /* the destination; with dst_admin its admin + password */
 	enum admin_style dst_admin;      /* ADMIN_NONE: each row's DestPassword */
 	char *dst_admin_user;
+	const char *dst_token_command;   /* XOAUTH2 as each EmailAddress; NULL: passwords */
 	struct copy_opts copy;           /* rules and limits; state, stop, events set per row */
 	struct store_imap_tuning tuning;
 	int concurrency;

@@ -594,6 +594,10 @@ int batch_write_status(struct batch *b)
 	json_kv_str(a.f, "state", b->complete && !strcmp(b->outcome, "finished") ? "complete"
 										 : b->outcome);
 	json_kv_str(a.f, "updated", t[2]);
+	if (b->next_pass) {
+		iso_time(t[2], 32, b->next_pass);
+		json_kv_str(a.f, "next_sync", t[2]);
+	}
 	fprintf(a.f, "\"pid\":%ld,\"shard\":\"%d/%d\",\n", (long)getpid(), b->shard_k,
 		b->shard_n);
 	fprintf(a.f, "\"total_rows\":%zu,\"completed\":%lu,\"failed\":%lu,\"partial\":%lu,"

@@ -40,6 +40,9 @@ const char *batch_fix_status(enum ms_status st, enum bside side)
 		       "and that the login has the rights it needs";
 	case MS_ERR_USAGE:
 		return "the settings or the row are not usable: correct them and run the batch again";
+	case MS_ERR_NOTFOUND:
+		return "the source shows no such folder: check the UserRoot column (the folder the "
+		       "login sees this user's mailbox under, e.g. 'Other Users/alice')";
 	case MS_ERR_IO:
 		return "a local file could not be written: check free space and permissions of the "
 		       "batch directory";

@@ -1,9 +1,11 @@
 /*
  * batch_run.c - N mailboxes at a time.  Each worker thread takes the next
  * row, builds that row's two logins (source: the row's UserName and
- * Password; destination: the admin acting as EmailAddress, or the row's
- * DestPassword), opens the row's own state file DIR/state/ROW.sqlite and
- * runs one copy_run() with the batch's rules and limits.  The main thread
+ * Password; destination: the admin acting as EmailAddress, the row's
+ * DestPassword, or XOAUTH2 with the token --dest-oauth2-token-command
+ * prints for EmailAddress), opens the row's own state file
+ * DIR/state/ROW.sqlite and runs one copy_run() with the batch's rules and
+ * limits (and the row's UserRoot as the source root).  The main thread
  * rewrites the reports twice a second and watches for DIR/stop.
  *
  * The row's password is copied into the row's struct ms_server only (wiped
@@ -27,6 +29,7 @@ struct rjob {
 	const struct batch_cfg *cfg;
 	struct ms_server src, dst;
 	enum bside failed_side;
+	const char *fix;        /* a fix more precise than batch_fix_status()'s, or NULL */
 	int have_src, have_dst;
 };
 
@@ -133,6 +136,25 @@ static void on_event(void *ctx, const struct copy_event *ev)
 
 /* ---- one row ---- */
 
+/* XOAUTH2 as EmailAddress: the token command, run for this row. */
+static int dest_token(struct rjob *j, char *err, size_t len)
+{
+	const char *email = batchcsv_email(j->r->csv);
+	char why[400];
+
+	free(j->dst.user);
+	if (!(j->dst.user = strdup(email)))
+		return snprintf(err, len, "out of memory"), -1;
+	if (!server_token_for_user(&j->dst, j->cfg->dst_token_command, email, why, sizeof(why)))
+		return 0;
+	snprintf(err, len, "destination: %s", why);
+	j->failed_side = BSIDE_DEST;
+	j->fix = "the OAuth2 token command failed for this mailbox: run it by hand with "
+		 "MAILSTAGE_USER set to the address and read what it says (expired client "
+		 "secret, unknown user, no consent for the app)";
+	return -1;
+}
+
 /* The row's logins; -1 with err (a row problem, not a server one). */
 static int build_servers(struct rjob *j, char *err, size_t len)
 {
@@ -157,6 +179,8 @@ static int build_servers(struct rjob *j, char *err, size_t len)
 	if (j->cfg->dst_admin != ADMIN_NONE)
 		return server_set_admin(&j->dst, j->cfg->dst_admin, j->cfg->dst_admin_user,
 					batchcsv_email(row), err, len) ? -1 : 0;
+	if (j->cfg->dst_token_command)
+		return dest_token(j, err, len);
 	if (!dpw || !*dpw)
 		return snprintf(err, len, "no DestPassword for this row, and --dest names no "
 				"admin user"), -1;
@@ -197,11 +221,11 @@ static void reasons_words(struct brow *r)
 }
 
 static void row_failed(struct pool *p, struct brow *r, enum ms_status st, enum bside side,
-		       const char *err)
+		       const char *fix, const char *err)
 {
 	free(r->last_error);
 	r->last_error = strdup(err);
-	brow_add_error(r, err, batch_fix_status(st, side), "", "");
+	brow_add_error(r, err, fix ? fix : batch_fix_status(st, side), "", "");
 	if (p->sync)
 		r->sync_errors++;
 }
@@ -219,8 +243,12 @@ static void row_result(struct pool *p, struct rjob *j, enum brow_state prev, enu
 		r->state = p->sync ? prev : BR_STOPPED;
 		return;
 	}
+	if (st == MS_ERR_AUTH && j->failed_side == BSIDE_DEST && j->cfg->dst_token_command)
+		j->fix = "the destination refused the OAuth2 token: check that the token command "
+			 "prints a token for the user in MAILSTAGE_USER that this server accepts "
+			 "(signing key, audience, scopes, expiry)";
 	if (st) {
-		row_failed(p, r, st, j->failed_side, err);
+		row_failed(p, r, st, j->failed_side, j->fix, err);
 		r->state = p->sync ? prev : BR_FAILED;
 		return;
 	}
@@ -272,6 +300,9 @@ static void run_row(struct pool *p, struct brow *r, enum brow_state prev)
 	snprintf(dl, sizeof(dl), "batch destination %s", r->email);
 	if ((st = state_open(path, sl, dl, &o.state, err, sizeof(err))))
 		goto out;
+	o.source_root = batchcsv_get(r->csv, "UserRoot");
+	if (o.source_root && !*o.source_root)
+		o.source_root = NULL;
 	o.stop = p->stop;
 	o.event = on_event;
 	o.event_ctx = &j;

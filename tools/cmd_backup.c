@@ -9,6 +9,9 @@
  * reported, exit 1, and the archive holds the others); an interrupted or
  * failed run leaves no archive.  One connection: an archive is one stream.
  * Password: --password-file, else $MAILSTAGE_PASSWORD, else a prompt.
+ *
+ * --since-archive OLD makes an incremental backup: only what OLD does not
+ * hold (backup_base.h); the new manifest names OLD as its "base".
  */
 #include <getopt.h>
 #include <limits.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "backup_base.h"
 #include "cli.h"
 #include "commands.h"
 #include "copy.h"
@@ -37,6 +41,8 @@ static const char usage[] =
 	"  --folder NAME             back up folder NAME (and its subfolders); repeatable;\n"
 	"                            default INBOX\n"
 	"  --all                     back up every folder\n"
+	"  --since-archive OLD       incremental: only the messages that the backup OLD\n"
+	"                            does not hold (restore OLD, then this one)\n"
 	"  --format FMT              tar.zst, tar.xz, tar.gz, tar or zip (default: from\n"
 	"                            the ARCHIVE name, else tar.zst)\n"
 	"  --verify                  check ARCHIVE: every message against the manifest\n"
@@ -55,6 +61,7 @@ enum {
 	OPT_VERIFY,
 	OPT_PROGRESS,
 	OPT_REPORT,
+	OPT_SINCE_ARCHIVE,
 	OPT_HELP,
 };
 
@@ -67,6 +74,7 @@ static const struct option longopts[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "since-archive", required_argument, NULL, OPT_SINCE_ARCHIVE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -76,7 +84,7 @@ struct backup_cmd {
 	struct cli_server cs;
 	struct rules *rules;
 	struct copy_opts o;
-	const char *src_arg, *archive, *report_path;
+	const char *src_arg, *archive, *report_path, *since;
 	enum archive_format format;
 	int all, nfolders, verify, src_kind;
 	char *rule_args[64];     /* the options that chose, for the manifest */
@@ -84,6 +92,7 @@ struct backup_cmd {
 	struct ms_server srv;
 	struct copy_output out;
 	struct archive_out *ao;
+	struct backup_base base;
 };
 
 enum { SRC_DIR, SRC_IMAP, SRC_ARCHIVE };
@@ -135,6 +144,7 @@ static int own_opt(struct backup_cmd *c, int opt, const char *arg)
 	case OPT_ALL: c->all = 1; record_rule(c, opt, NULL); return 0;
 	case OPT_VERIFY: c->verify = 1; return 0;
 	case OPT_REPORT: c->report_path = arg; return 0;
+	case OPT_SINCE_ARCHIVE: c->since = arg; return 0;
 	case OPT_PROGRESS: return progress_opt(c, arg);
 	case 'q': c->out.quiet = 1; return 0;
 	case OPT_FORMAT:
@@ -183,6 +193,8 @@ static int parse_args(struct backup_cmd *c, int argc, char **argv)
 	}
 	if (c->all && c->nfolders)
 		return cli_error("backup", EXIT_USAGE, "--all and --folder do not go together");
+	if (c->verify && c->since)
+		return cli_error("backup", EXIT_USAGE, "--verify and --since-archive do not go together");
 	if (!c->verify && !c->all && !c->nfolders) {
 		record_rule(c, OPT_FOLDER, "INBOX");
 		if (copy_rules_opt(c->rules, OPT_R_INCLUDE, "INBOX", err, sizeof(err)) < 0)
@@ -256,6 +268,22 @@ static enum ms_status open_dst(void *ctx, struct msg_dest **out, char *err, size
 	return st;
 }
 
+/* --since-archive: OLD read and checked, its messages recorded as backed up already. */
+static int setup_base(struct backup_cmd *c, struct archive_out_opts *ao)
+{
+	char err[700];
+
+	if (!c->since)
+		return 0;
+	if (backup_base_open(&c->base, c->since, err, sizeof(err)))
+		return cli_error("backup", EXIT_USAGE, "--since-archive: %s", err);
+	ao->base_archive = c->base.name;
+	ao->base_created = c->base.man.created;
+	ao->base_count = (long long)c->base.man.nmsgs;
+	c->o.state = c->base.state;
+	return 0;
+}
+
 static int setup(struct backup_cmd *c)
 {
 	struct archive_out_opts ao = { .format = c->format };
@@ -275,6 +303,10 @@ static int setup(struct backup_cmd *c)
 	ao.source = label;
 	ao.rules = (const char *const *)c->rule_args;
 	ao.nrules = c->nrule_args;
+	if ((rc = setup_base(c, &ao))) {
+		free(label);
+		return rc;
+	}
 	st = store_archive_create(c->archive, &ao, &c->ao, err, sizeof(err));
 	free(label);
 	if (st)
@@ -309,7 +341,7 @@ static int exit_code(enum ms_status st, const struct copy_stats *s, const char *
 /* Name the archive when the run reached its end; else leave nothing. */
 static int finish(struct backup_cmd *c, int rc)
 {
-	uint64_t n, bytes;
+	uint64_t n, bytes, flag_changes;
 	char err[700];
 
 	if (rc != EXIT_DONE && rc != EXIT_PARTIAL) {
@@ -319,6 +351,7 @@ static int finish(struct backup_cmd *c, int rc)
 		return rc;
 	}
 	store_archive_counts(c->ao, &n, &bytes);
+	flag_changes = store_archive_flag_changes(c->ao);
 	if (store_archive_commit(c->ao, err, sizeof(err))) {
 		c->ao = NULL;
 		fprintf(stderr, "mailstage backup: %s; no archive written\n", err);
@@ -328,6 +361,12 @@ static int finish(struct backup_cmd *c, int rc)
 	if (!c->out.quiet && c->out.progress != PROGRESS_JSON)
 		printf("archive %s: %llu messages, %llu bytes\n", c->archive, (unsigned long long)n,
 		       (unsigned long long)bytes);
+	if (c->since && !c->out.quiet && c->out.progress != PROGRESS_JSON)
+		printf("incremental over %s: its %zu messages are not stored again\n", c->since,
+		       c->base.man.nmsgs);
+	if (flag_changes)
+		printf("%llu of them have new flags since: this backup does not keep flag changes\n",
+		       (unsigned long long)flag_changes);
 	return rc;
 }
 
@@ -336,6 +375,7 @@ static void cleanup(struct backup_cmd *c)
 	store_archive_abort(c->ao);
 	if (c->src_kind == SRC_IMAP)
 		server_free(&c->srv);
+	backup_base_close(&c->base);
 	copy_rules_free(c->rules);
 	for (size_t i = 0; i < c->nrule_args; i++)
 		free(c->rule_args[i]);

@@ -43,6 +43,9 @@ static const char usage[] =
 	"                            imap[s]://ADMIN@HOST/ with --dest-admin-style\n"
 	"  --dest-admin-style dovecot|authzid|exchange   how ADMIN logs in as EmailAddress\n"
 	"  --dest-password-file FILE the admin's password (else $MAILSTAGE_DEST_PASSWORD)\n"
+	"  --dest-oauth2-token-command CMD   log in to the destination as each EmailAddress\n"
+	"                            with XOAUTH2: CMD prints the bearer token for the user\n"
+	"                            in $MAILSTAGE_USER (run once per mailbox)\n"
 	"  --dir DIR                 batch directory (default: CSV name + .batch)\n"
 	"  --concurrency N           mailboxes at a time (default 3)\n"
 	"  --shard K/N               take only the K-th of N parts of the rows\n"
@@ -72,6 +75,7 @@ enum {
 	OPT_DST_TLS,
 	OPT_SRC_CA,
 	OPT_DST_CA,
+	OPT_DST_TOKEN_CMD,
 	OPT_HELP,
 };
 
@@ -96,6 +100,7 @@ static const struct option longopts[] = {
 	{ "dest-tls", required_argument, NULL, OPT_DST_TLS },
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
 	{ "dest-ca-file", required_argument, NULL, OPT_DST_CA },
+	{ "dest-oauth2-token-command", required_argument, NULL, OPT_DST_TOKEN_CMD },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -105,7 +110,7 @@ static const struct option longopts[] = {
 struct bcmd {
 	struct cli_server src_cs, dst_cs;
 	struct rules *rules;
-	const char *source, *dest, *dir, *admin_style, *dst_pw_file, *shard;
+	const char *source, *dest, *dir, *admin_style, *dst_pw_file, *shard, *dst_token_cmd;
 	long every, wait;
 	int concurrency, json, pass2;
 	struct batch_notify notify;
@@ -140,6 +145,7 @@ static int side_opt(struct bcmd *c, int opt, const char *arg)
 	case OPT_SRC_CA: c->src_cs.ca_file = arg; return 0;
 	case OPT_DST_CA: c->dst_cs.ca_file = arg; return 0;
 	case OPT_DST_PW: c->dst_pw_file = arg; return 0;
+	case OPT_DST_TOKEN_CMD: c->dst_token_cmd = arg; return 0;
 	}
 	return -1;
 }
@@ -377,6 +383,11 @@ static int setup_dest(struct bcmd *c, struct batch_cfg *cfg)
 
 	if (cli_server_base(&cfg->dst, c->dest, &c->dst_cs, err, sizeof(err)))
 		return berr("--dest: %s%s", err, "");
+	if (c->dst_token_cmd && (cfg->dst.user || c->admin_style || c->dst_pw_file))
+		return berr("--dest-oauth2-token-command logs in as each EmailAddress: give --dest "
+			    "without a user, no --dest-admin-style nor --dest-password-file%s%s",
+			    "", "");
+	cfg->dst_token_command = c->dst_token_cmd;
 	if (!cfg->dst.user) {
 		if (c->admin_style)
 			return berr("--dest-admin-style needs the admin in --dest "
@@ -540,13 +551,17 @@ static int save_batch(struct batch *b, int argc, char **argv)
 {
 	char path[PATH_MAX + 32], cwd[PATH_MAX];
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/validation.csv", b->dir);
 	if (batchcsv_write_validation_file(b->csv, path) || batch_conf_write(b) ||
 	    batch_args_write(b->dir, argc - 1, argv + 1))
 		return berr("cannot write in %s: %s", b->dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/batch.cwd", b->dir);
-	f = fopen(path, "w");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* private like its neighbours */
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f && fd >= 0)
+		close(fd);
 	if (!f || !getcwd(cwd, sizeof(cwd)) || fprintf(f, "%s\n", cwd) < 0) {
 		if (f)
 			fclose(f);
@@ -569,10 +584,10 @@ static int do_run(struct bcmd *c, int argc, char **argv)
 	batch_init(&b);
 	b.phase = "run";
 	rc = open_batch(c, &b, c->pos[0]);
-	if (!rc && cfg.dst_admin == ADMIN_NONE && batchcsv_count(b.csv) &&
+	if (!rc && cfg.dst_admin == ADMIN_NONE && !cfg.dst_token_command && batchcsv_count(b.csv) &&
 	    !batchcsv_get(batchcsv_row(b.csv, 0), "DestPassword"))
-		rc = berr("--dest names no admin user, so the CSV needs a DestPassword column%s%s",
-			  "", "");
+		rc = berr("--dest names no admin user, so the CSV needs a DestPassword column (or "
+			  "give --dest-oauth2-token-command)%s%s", "", "");
 	if (!rc) {
 		batch_load_previous(&b);
 		pick_run_rows(&b);
@@ -689,6 +704,38 @@ static void sleep_interval(const char *dir, long secs)
 	}
 }
 
+/*
+ * `sync --every`: between passes status.json says "waiting" with the time of
+ * the next pass.  A stop while waiting interrupts nothing: the loop ends
+ * with the last pass's exit status and the batch is shown as stopped.
+ */
+static void wait_next_pass(struct batch *b, long secs)
+{
+	char stopfile[PATH_MAX + 8];
+
+	pthread_mutex_lock(&b->lock);
+	b->outcome = "waiting";
+	b->next_pass = (long long)time(NULL) + secs;
+	batch_write_status(b);
+	pthread_mutex_unlock(&b->lock);
+	printf("mailstage batch sync: next pass in %ld s (stop with 'mailstage batch stop %s')\n",
+	       secs, b->dir);
+	fflush(stdout);
+	sleep_interval(b->dir, secs);
+	pthread_mutex_lock(&b->lock);
+	b->next_pass = 0;
+	if (stop_flag) {
+		b->outcome = "stopped";
+		batch_write_status(b);
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (stop_flag) {
+		snprintf(stopfile, sizeof(stopfile), "%s/stop", b->dir);
+		unlink(stopfile);
+		printf("mailstage batch sync stopped between passes\n");
+	}
+}
+
 static int sync_batch(struct bcmd *c, struct batch *b, struct batch_cfg *cfg, int complete)
 {
 	char err[700];
@@ -703,11 +750,14 @@ static int sync_batch(struct bcmd *c, struct batch *b, struct batch_cfg *cfg, in
 		return rc;
 	batch_load_previous(b);
 	watch_signals(b);
-	do {
+	for (;;) {
 		rc = sync_pass(c, b, cfg, complete);
-		if (c->every && !complete && !stop_flag)
-			sleep_interval(b->dir, c->every);
-	} while (c->every && !complete && !stop_flag);
+		if (!c->every || complete || stop_flag)
+			break;
+		wait_next_pass(b, c->every);
+		if (stop_flag)
+			break;
+	}
 	return rc;
 }
 

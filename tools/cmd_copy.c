@@ -33,6 +33,8 @@ static const char usage[] =
 	"  --map 'OLD=NEW'           copy folder OLD (and its subfolders) to NEW\n"
 	"  --slash-replacement STR   put STR where a folder level holds the destination's\n"
 	"                            separator (default _)\n"
+	"  --source-root ROOT        copy only the folders under ROOT (e.g. 'Other Users/\n"
+	"                            alice'), named without it; ROOT itself becomes INBOX\n"
 	"  --state FILE              remember what was copied in FILE (default: one file per\n"
 	"                            source/destination pair under ~/.local/state/mailstage)\n"
 	"  --no-state                remember nothing; match against the destination instead\n"
@@ -47,7 +49,12 @@ static const char usage[] =
 	"Server options apply to both sides; --source-* and --dest-* to one:\n"
 	"  --source-password-file FILE, --dest-password-file FILE\n"
 	"                            (else $MAILSTAGE_SOURCE_PASSWORD, $MAILSTAGE_DEST_PASSWORD)\n"
-	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n\n"
+	"  --source-oauth2-token-command CMD, --dest-oauth2-token-command CMD\n"
+	"                            XOAUTH2 on one side: CMD prints the token for the URL's\n"
+	"                            user (in $MAILSTAGE_USER)\n"
+	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n"
+	"  --source-authzid USER, --dest-authzid USER   SASL PLAIN authorization identity:\n"
+	"                            the URL's user is an admin acting as USER (Cyrus)\n\n"
 	"Exit status: 0 all eligible messages copied, 1 some failed (see --report),\n"
 	"2 usage, 3 cannot connect or log in, 4 interrupted (run again to resume).\n\n";
 
@@ -65,11 +72,16 @@ enum {
 	OPT_REPORT,
 	OPT_SRC_PW,
 	OPT_DST_PW,
+	OPT_SRC_TOKEN_CMD,
+	OPT_DST_TOKEN_CMD,
 	OPT_SRC_TLS,
 	OPT_DST_TLS,
 	OPT_SRC_CA,
 	OPT_DST_CA,
+	OPT_SRC_AUTHZID,
+	OPT_DST_AUTHZID,
 	OPT_NO_MULTI,
+	OPT_SOURCE_ROOT,
 	OPT_HELP,
 };
 
@@ -89,11 +101,16 @@ static const struct option longopts[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "source-password-file", required_argument, NULL, OPT_SRC_PW },
 	{ "dest-password-file", required_argument, NULL, OPT_DST_PW },
+	{ "source-oauth2-token-command", required_argument, NULL, OPT_SRC_TOKEN_CMD },
+	{ "dest-oauth2-token-command", required_argument, NULL, OPT_DST_TOKEN_CMD },
 	{ "source-tls", required_argument, NULL, OPT_SRC_TLS },
 	{ "dest-tls", required_argument, NULL, OPT_DST_TLS },
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
 	{ "dest-ca-file", required_argument, NULL, OPT_DST_CA },
+	{ "source-authzid", required_argument, NULL, OPT_SRC_AUTHZID },
+	{ "dest-authzid", required_argument, NULL, OPT_DST_AUTHZID },
 	{ "no-multiappend", no_argument, NULL, OPT_NO_MULTI },
+	{ "source-root", required_argument, NULL, OPT_SOURCE_ROOT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -176,6 +193,7 @@ static int copy_opt(struct copy_cmd *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_MAP: return add_map(c, arg);
 	case OPT_SLASH: c->o.slash_replacement = arg; return 0;
+	case OPT_SOURCE_ROOT: c->o.source_root = arg; return 0;
 	case OPT_STATE: c->state_path = arg; return 0;
 	case OPT_NO_STATE: c->no_state = 1; return 0;
 	case OPT_DEDUPE: c->o.dedupe = 1; return 0;
@@ -203,10 +221,14 @@ static int side_opt(struct copy_cmd *c, int opt, const char *arg)
 	switch (opt) {
 	case OPT_SRC_PW: c->src_cs.password_file = arg; return 0;
 	case OPT_DST_PW: c->dst_cs.password_file = arg; return 0;
+	case OPT_SRC_TOKEN_CMD: c->src_cs.token_command = arg; return 0;
+	case OPT_DST_TOKEN_CMD: c->dst_cs.token_command = arg; return 0;
 	case OPT_SRC_TLS: c->src_cs.tls = arg; return 0;
 	case OPT_DST_TLS: c->dst_cs.tls = arg; return 0;
 	case OPT_SRC_CA: c->src_cs.ca_file = arg; return 0;
 	case OPT_DST_CA: c->dst_cs.ca_file = arg; return 0;
+	case OPT_SRC_AUTHZID: c->src_cs.authzid = arg; return 0;
+	case OPT_DST_AUTHZID: c->dst_cs.authzid = arg; return 0;
 	}
 	return -1;
 }
@@ -356,7 +378,7 @@ static int exit_code(enum ms_status st, const struct copy_stats *s, const char *
 		*outcome = "interrupted";
 		return EXIT_INTERRUPTED;
 	}
-	if (st == MS_ERR_USAGE) {
+	if (st == MS_ERR_USAGE || st == MS_ERR_NOTFOUND) { /* NOTFOUND: --source-root */
 		*outcome = "usage error";
 		return EXIT_USAGE;
 	}

@@ -4,9 +4,11 @@
  * stdout (--progress=json), the --report file (CSV or JSON: one row per
  * message not copied, counts per reason) and the final summary.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "copy.h"
@@ -21,6 +23,27 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The report names folders and Message-IDs: mode
+ * 0600 like the state database, also when it replaces an older report
+ * (a pipe or terminal given as path is left as it is).
+ */
+static FILE *open_private(const char *path)
+{
+	struct stat sb;
+	FILE *f;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+		fchmod(fd, 0600);
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int copy_output_open(struct copy_output *out, const char *path)
 {
 	size_t n = path ? strlen(path) : 0;
@@ -29,7 +52,7 @@ int copy_output_open(struct copy_output *out, const char *path)
 		out->progress = isatty(2) && !out->quiet ? PROGRESS_TTY : PROGRESS_NONE;
 	if (!path)
 		return 0;
-	out->report = fopen(path, "w");
+	out->report = open_private(path);
 	if (!out->report)
 		return -1;
 	out->report_json = n > 5 && !strcmp(path + n - 5, ".json");

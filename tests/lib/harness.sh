@@ -15,6 +15,8 @@
 #   - nothing here touches a Dovecot or mount this test did not start;
 #   - passwords live in files ($T/NAME/pass-USER, mode 0600), never in argv.
 #
+# Read from the environment: HARNESS_WRAP, a command every mailstage run goes
+# through (scripts/valgrind.sh).
 # Variables it exports: T, MAILSTAGE, MAILSTAGE_CORPUS, REPO_TOP, HARNESS_LIB,
 # HARNESS_PYTHON, IMAPTOOL, HARNESS_USERS, CA_FILE, TLS_DIR, SEED_PLAN and,
 # per server NAME (upper-cased), NAME_PORT NAME_TLSPORT NAME_CONF
@@ -23,9 +25,9 @@
 # Functions (each documented where it is defined):
 #   harness_init, harness_timeout SECS, harness_done
 #   harness_need_root, harness_need_mailstage, harness_need_fuse
-#   harness_register_pid PID, harness_register_mount DIR
+#   harness_register_pid PID, harness_register_mount DIR, harness_rss_limit_kib KIB
 #   harness_free_port, harness_port_open PORT, harness_ca
-#   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned]
+#   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
 #                      [--listescape] [--extra CONF]
 #   dovecot_stop NAME, dovecot_kill NAME, dovecot_restart NAME,
 #   dovecot_pids NAME, dovecot_imap_pids NAME USER
@@ -169,6 +171,13 @@ harness_init() {
 			MAILSTAGE=$REPO_TOP/build/tools/mailstage
 		fi
 	fi
+	if [ -n "${HARNESS_WRAP:-}" ]; then
+		# every mailstage run of the test goes through the wrapper
+		# (scripts/valgrind.sh sets HARNESS_WRAP to a valgrind command)
+		printf '#!/bin/sh\nexec %s %q "$@"\n' "$HARNESS_WRAP" "$MAILSTAGE" >"$T/mailstage-wrapped"
+		chmod 0755 "$T/mailstage-wrapped"
+		MAILSTAGE=$T/mailstage-wrapped
+	fi
 	MAILSTAGE_CORPUS=$(harness_find_corpus)
 	export MAILSTAGE MAILSTAGE_CORPUS
 }
@@ -187,6 +196,19 @@ harness_need_mailstage() {
 harness_need_fuse() {
 	[ -c /dev/fuse ] || skip "no /dev/fuse on this machine"
 	command -v fusermount3 >/dev/null || skip "fusermount3 missing"
+}
+
+# harness_rss_limit_kib KIB: KIB for a normal build; under AddressSanitizer
+# (its shadow memory and quarantine cost a fixed ~10 MiB more) KIB * 3 / 2;
+# no bound under HARNESS_WRAP.
+harness_rss_limit_kib() {
+	if [ -n "${HARNESS_WRAP:-}" ]; then
+		echo 99999999 # the wrapper's memory (valgrind's), not ours: no bound
+	elif ldd "$MAILSTAGE" 2>/dev/null | grep -q libasan; then
+		echo $(($1 * 3 / 2))
+	else
+		echo "$1"
+	fi
 }
 
 harness_register_mount() { printf '%s\n' "$1" >>"$T/.reg/mounts"; }
@@ -218,6 +240,7 @@ print(s.getsockname()[1])') || return 1
 #   good.pem/good.key          localhost, SAN DNS:localhost IP:127.0.0.1
 #   wrongname.pem/wrongname.key  same CA, only DNS:wronghost.invalid
 #   selfsigned.pem/selfsigned.key  localhost names, not from the CA
+#   expired.pem/expired.key    like good, but its validity ended yesterday
 harness_ca() {
 	TLS_DIR=$T/tls
 	CA_FILE=$TLS_DIR/ca.pem
@@ -234,6 +257,7 @@ harness_ca() {
 			-addext "keyUsage=critical,keyCertSign,cRLSign"
 		_harness_leaf good localhost "DNS:localhost,IP:127.0.0.1"
 		_harness_leaf wrongname wronghost.invalid "DNS:wronghost.invalid"
+		_harness_leaf expired localhost "DNS:localhost,IP:127.0.0.1" -1
 		openssl req -x509 "${ec[@]}" -keyout selfsigned.key \
 			-out selfsigned.pem -days 2 -subj "/CN=localhost" \
 			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -245,7 +269,8 @@ harness_ca() {
 	}
 }
 
-# _harness_leaf NAME CN SANS: a server certificate signed by ca.pem (cwd).
+# _harness_leaf NAME CN SANS [DAYS]: a server certificate signed by ca.pem
+# (cwd), valid DAYS (default 2; -1: expired a day ago).
 _harness_leaf() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$1.key" -out "$1.csr" -subj "/CN=$2"
@@ -253,7 +278,7 @@ _harness_leaf() {
 		"keyUsage=critical,digitalSignature,keyEncipherment" \
 		"extendedKeyUsage=serverAuth" >"$1.ext"
 	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-		-days 2 -extfile "$1.ext" -out "$1.pem"
+		-days "${4:-2}" -extfile "$1.ext" -out "$1.pem"
 }
 
 # ------------------------------------------------------------ Dovecot
@@ -271,7 +296,7 @@ _harness_var() {
 	printf '%s\n' "${!v:-}"
 }
 
-# dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned]
+# dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
 #                    [--listescape] [--extra CONFIG-TEXT]
 # A private Dovecot 2.3 for this test.  Exports NAME_PORT (IMAP, plain and
 # STARTTLS), NAME_TLSPORT (IMAPS), NAME_CONF, NAME_MAILDIR (mail root: a
@@ -298,7 +323,7 @@ dovecot_start() {
 		esac
 	done
 	case $sep in /|.) ;; *) fail "dovecot_start: --sep must be . or /" ;; esac
-	case $cert in good|wrongname|selfsigned) ;; *) fail "dovecot_start: bad --cert $cert" ;; esac
+	case $cert in good|wrongname|selfsigned|expired) ;; *) fail "dovecot_start: bad --cert $cert" ;; esac
 	harness_need_root
 	local up dir
 	up=$(_harness_upper "$name") || exit 1

@@ -336,34 +336,62 @@ def cmd_append(c, args):
     if args.create:
         ensure_folder(c, args.folder)
     if args.batch:
-        n = 0
-        with open(args.batch, encoding="utf-8") as f:
-            for line in f:
-                line = line.rstrip("\n")
-                if not line:
-                    continue
-                path, flags, date = (line.split("\t") + ["", ""])[:3]
-                append_file(c, args.folder, path, flags.split(), date_arg(date),
-                            args.literal8)
-                n += 1
-        if not args.quiet:
-            print("appended %d messages to %s" % (n, args.folder))
+        append_batch(c, args)
         return
     if not args.file:
         raise ToolError("append needs FILE or --batch LIST")
     dat = append_file(c, args.folder, args.file, (args.flags or "").split(),
-                      date_arg(args.date), args.literal8)
+                      date_arg(args.date), args.literal8, args.crlf)
     m = re.search(r"APPENDUID (\d+) (\d+)", _text(dat))
     if m and not args.quiet:
         print("%s\t%s" % (m.group(1), m.group(2)))
 
 
-def append_file(c, folder, path, flags, date, literal8=False):
+def append_batch(c, args):
+    """Append each plan line's file.  With --accepted OUT a message the
+    server refuses (NO) is reported on stderr and skipped, and OUT gets the
+    plan lines of the messages the server took, in order."""
+    n = refused = 0
+    out = open(args.accepted, "w", encoding="utf-8") if args.accepted else None
+    with open(args.batch, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            path, flags, date = (line.split("\t") + ["", ""])[:3]
+            try:
+                append_file(c, args.folder, path, flags.split(),
+                            date_arg(date), args.literal8, args.crlf)
+            except ToolError as e:
+                if out is None:
+                    raise
+                print("imaptool: refused %s: %s" % (path, e), file=sys.stderr)
+                refused += 1
+                continue
+            if out is not None:
+                out.write(line + "\n")
+            n += 1
+    if out is not None:
+        out.close()
+    if not args.quiet:
+        print("appended %d messages to %s (%d refused)"
+              % (n, args.folder, refused))
+
+
+def crlf_form(data):
+    """Each LF not already after a CR made CRLF: the line ends RFC 5322
+    wants and Cyrus insists on (it refuses "bare newlines")."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+def append_file(c, folder, path, flags, date, literal8=False, crlf=False):
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise ToolError("cannot read %s: %s" % (path, e))
+    if crlf:
+        data = crlf_form(data)
     return c.append_raw(qbox(folder), flags, date, data, literal8)
 
 
@@ -379,7 +407,11 @@ def ensure_folder(c, folder):
 
 def cmd_create(c, args):
     for folder in args.folder:
-        typ, dat = c._simple_command("CREATE", qbox(folder))
+        if args.special_use:   # RFC 6154 CREATE-SPECIAL-USE
+            typ, dat = c._simple_command("CREATE", qbox(folder),
+                                         "(USE (%s))" % args.special_use)
+        else:
+            typ, dat = c._simple_command("CREATE", qbox(folder))
         check(typ, dat, "CREATE %s" % folder)
 
 
@@ -563,6 +595,11 @@ def build_parser():
                    help="create the folder if missing")
     s.add_argument("--literal8", action="store_true",
                    help="send ~{N} (RFC 3516); Dovecot then re-encodes binary parts")
+    s.add_argument("--crlf", action="store_true",
+                   help="send each bare LF as CRLF (servers that refuse bare LF)")
+    s.add_argument("--accepted", metavar="OUT",
+                   help="with --batch: skip messages the server refuses, "
+                        "write the plan lines of those it took to OUT")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_append)
 
@@ -581,6 +618,8 @@ def build_parser():
 
     s = sub.add_parser("create", help="create folders")
     s.add_argument("folder", nargs="+")
+    s.add_argument("--special-use",
+                   help="e.g. '\\Sent': CREATE ... (USE (...)) (RFC 6154)")
     s.set_defaults(func=cmd_create)
 
     s = sub.add_parser("delete", help="delete folders")
