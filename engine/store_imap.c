@@ -80,14 +80,19 @@ enum ms_status istore_open(struct istore *s, const char *raw, int rw, struct ima
 	return s->selected ? MS_OK : MS_ERR_NOMEM;
 }
 
-const char *istore_prefix(struct istore *s, char *sep)
+/* The first personal namespace's prefix and separator (ns may be NULL: "", '/'). */
+static const char *personal_prefix(const struct imap_namespaces *ns, char *sep)
 {
-	const struct imap_ns_entry *e = s->have_ns && s->ns.count[NS_PERSONAL]
-						? &s->ns.ns[NS_PERSONAL][0]
-						: NULL;
+	const struct imap_ns_entry *e = ns && ns->count[NS_PERSONAL] ? &ns->ns[NS_PERSONAL][0]
+								   : NULL;
 
 	*sep = e && e->sep ? e->sep : '/';
 	return e && e->prefix ? e->prefix : "";
+}
+
+const char *istore_prefix(struct istore *s, char *sep)
+{
+	return personal_prefix(s->have_ns ? &s->ns : NULL, sep);
 }
 
 /* ---- names ---- */
@@ -114,12 +119,11 @@ static enum ms_status add_level(struct buf *b, const char *raw, size_t len)
 	return st;
 }
 
-/* The user's name of a raw folder name: prefix dropped, levels decoded and escaped. */
-static char *folder_name(struct istore *s, const char *raw, char sep)
+char *store_imap_folder_name(const struct imap_namespaces *ns, const char *raw, char sep)
 {
 	struct buf b = BUF_INIT(1 << 16);
 	char nsep;
-	const char *prefix = istore_prefix(s, &nsep), *p = raw, *e;
+	const char *prefix = personal_prefix(ns, &nsep), *p = raw, *e;
 	size_t plen = strlen(prefix);
 
 	if (!strcasecmp(raw, "INBOX"))
@@ -150,7 +154,7 @@ static int folder_cmp(const void *a, const void *b)
 static enum ms_status fill_folder(struct istore *s, const struct imap_folder *f,
 				  struct store_folder *o)
 {
-	o->name = folder_name(s, f->raw, f->sep);
+	o->name = store_imap_folder_name(s->have_ns ? &s->ns : NULL, f->raw, f->sep);
 	o->id = strdup(f->raw);
 	o->sep = f->sep;
 	o->special_use = f->special_use;

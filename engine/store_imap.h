@@ -23,6 +23,7 @@
 #define MS_STORE_IMAP_H
 
 #include <stddef.h>
+#include "imap.h"
 #include "msgstore.h"
 #include "server.h"
 
@@ -40,6 +41,16 @@ enum ms_status store_imap_open_source(const struct ms_server *srv, struct msg_so
 enum ms_status store_imap_open_dest(const struct ms_server *srv,
 				    const struct store_imap_tuning *tuning, struct msg_dest **out,
 				    char *err, size_t errlen);
+
+/*
+ * The name the copy engine (and so the rules, rules.h) gives the folder
+ * whose server name is raw, with hierarchy separator sep: the personal
+ * namespace's prefix dropped (ns NULL: no prefix), each level decoded from
+ * modified UTF-7 and escaped as a path component, levels joined with '/';
+ * any case of "INBOX" is "INBOX".  malloc'd; NULL when out of memory or a
+ * level is too long to be a path component.
+ */
+char *store_imap_folder_name(const struct imap_namespaces *ns, const char *raw, char sep);
 
 /*
  * "imap://user@host:port/" for labels and the default state file (never a
