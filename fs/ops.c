@@ -27,13 +27,19 @@ static struct msfs *fs_of(fuse_req_t req)
 
 static void ms_init(void *userdata, struct fuse_conn_info *conn)
 {
-	unsigned want[] = { FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO,
-			    FUSE_CAP_PARALLEL_DIROPS };
+	unsigned want[] = { FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_PARALLEL_DIROPS };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (conn->capable & want[i])
 			conn->want |= want[i];
-	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_EXPORT_SUPPORT);
+	/*
+	 * Always readdirplus, never _AUTO: our attributes come free with the
+	 * listing, while AUTO falls back to plain readdir after the first
+	 * batch, and then ls -l, find | xargs cat or rsync send one LOOKUP
+	 * per message.
+	 */
+	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_WRITEBACK_CACHE |
+				  FUSE_CAP_EXPORT_SUPPORT);
 	conn->max_readahead = 1 << 20;
 	conn->time_gran = 1000000000;
 }
