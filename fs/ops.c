@@ -243,6 +243,7 @@ static void ms_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct msfs *fs = fs_of(req);
+	struct reader_plan plan;
 	struct handle *h;
 	int wrong, err;
 
@@ -264,8 +265,10 @@ static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = wrong;   /* the kernel's st_size is stale for this open */
 	if (wrong)
 		refresher_inval_inode(fs->rf, ino);
+	reader_plan(h, &plan);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		reader_close(h); /* interrupted: nobody will release it */
+	reader_ahead(&plan); /* answered already: h may be gone, plan is a copy */
 }
 
 static void ms_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -27,10 +27,31 @@
 #include "fs.h"
 
 struct handle;
+struct folder;
+
+/* What reader_ahead() needs of an open, copied out before open replies. */
+struct reader_plan {
+	struct msfs *fs;
+	struct folder *f;
+	uint32_t uidvalidity, uid;
+	unsigned ra; /* read-ahead window, 0 when opens are not sequential */
+};
 
 int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong);
 /* Copy up to len bytes at off into out; *got < len only at the end of the message. */
 int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got);
 void reader_close(struct handle *h);
+
+/*
+ * Background read-ahead: call reader_plan() before replying to open and
+ * reader_ahead() after (the handle may be released by then; the plan is a
+ * copy).  When opens walk the folder in order and the reader is half-way
+ * through what was fetched ahead, reader_ahead() fetches the next window
+ * of small uncached messages into the body cache, blocking this thread
+ * (not the open, which has its answer) up to the deadlines.  One such
+ * batch per folder at a time; an open of a message in it waits for it.
+ */
+void reader_plan(const struct handle *h, struct reader_plan *p);
+void reader_ahead(const struct reader_plan *p);
 
 #endif
