@@ -271,19 +271,20 @@ static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	reader_ahead(&plan); /* answered already: h may be gone, plan is a copy */
 }
 
+static void reply_data(void *req, const char *p, size_t n)
+{
+	fuse_reply_buf(req, p, n);
+}
+
+/* Replies straight from the cached body or chunk: no buffer, no copy. */
 static void ms_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	char *buf = malloc(size ? size : 1);
-	size_t got;
-	int err = buf ? reader_read(h, (uint64_t)off, size, buf, &got) : ENOMEM;
+	int err = reader_read(h, (uint64_t)off, size, reply_data, req);
 
 	if (err)
 		fuse_reply_err(req, err);
-	else
-		fuse_reply_buf(req, buf, got);
-	free(buf);
 }
 
 static void ms_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -504,7 +504,8 @@ static int covered(const struct handle *h, uint64_t off, size_t len)
 	return h->buf && off >= h->boff && end <= h->boff + h->blen;
 }
 
-static int read_chunked(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+static int read_chunked(struct handle *h, uint64_t off, size_t len, reader_give_fn *give,
+			void *ctx)
 {
 	struct timespec dl;
 	int err = 0;
@@ -518,25 +519,23 @@ static int read_chunked(struct handle *h, uint64_t off, size_t len, char *out, s
 		else
 			err = fill(h, off, len);
 	}
-	if (!err) {
-		*got = off + len > h->size ? h->size - off : len;
-		memcpy(out, h->buf + (off - h->boff), *got);
-	}
+	if (!err) /* under the lock: a concurrent fill may replace h->buf */
+		give(ctx, h->buf + (off - h->boff), off + len > h->size ? h->size - off : len);
 	pthread_mutex_unlock(&h->mu);
 	return err;
 }
 
-int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx)
 {
-	*got = 0;
-	if (off >= h->size)
-		return 0;
-	if (h->whole) {
-		*got = off + len > h->whole->len ? h->whole->len - off : len;
-		memcpy(out, h->whole->data + off, *got);
+	if (off >= h->size) {
+		give(ctx, "", 0);
 		return 0;
 	}
-	return read_chunked(h, off, len, out, got);
+	if (h->whole) {
+		give(ctx, h->whole->data + off, off + len > h->whole->len ? h->whole->len - off : len);
+		return 0;
+	}
+	return read_chunked(h, off, len, give, ctx);
 }
 
 void reader_plan(const struct handle *h, struct reader_plan *p)

@@ -38,8 +38,15 @@ struct reader_plan {
 };
 
 int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong);
-/* Copy up to len bytes at off into out; *got < len only at the end of the message. */
-int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got);
+/*
+ * Hand up to len bytes at off to give(), called exactly once when the
+ * result is 0 (fewer bytes only at the end of the message), never on an
+ * error.  No copy: p points into the handle's body or chunk and is valid
+ * only during the call (which may hold the handle's lock: give must not
+ * block for long, fuse_reply_buf is fine).
+ */
+typedef void reader_give_fn(void *ctx, const char *p, size_t n);
+int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx);
 void reader_close(struct handle *h);
 
 /*
