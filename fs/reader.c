@@ -165,10 +165,12 @@ static unsigned ahead(struct folder *f, size_t idx)
 	unsigned ra;
 
 	pthread_mutex_lock(&f->mu);
-	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8)
+	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8) {
 		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
-	else
+	} else {
 		f->ra = 0;
+		f->ra_end = 0; /* a new walk (a second cp -r) starts its own frontier */
+	}
 	f->last_open = idx + 1;
 	ra = f->ra;
 	pthread_mutex_unlock(&f->mu);
