@@ -183,7 +183,13 @@ static int add_entry(fuse_req_t req, char *buf, size_t size, size_t *used, int p
 	return 1;
 }
 
-/* Entries of a directory: ".", "..", then kids or messages; cookie = index + 1. */
+/*
+ * Entries of a directory: ".", "..", then kids or messages; cookie = index + 1.
+ * A directory stream keeps the snapshot it opened with; once a refresh
+ * replaced it, its entries go out without attributes, or readdirplus would
+ * give the kernel a dentry (for msg_timeout) for a name that the refresher
+ * has just invalidated (a message whose flags changed).
+ */
 static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t off, char *buf,
 		     size_t size, size_t *used, int plus)
 {
@@ -191,6 +197,8 @@ static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t o
 	struct fuse_entry_param e;
 	char name[MNAME_MSG_MAX];
 	size_t nkids = l ? l->n : d->kind == DN_DIR ? d->nkids : 0;
+	struct listing *cur = l ? listing_peek(fs, d->folder) : NULL;
+	int fresh = cur == l;
 
 	for (size_t i = (size_t)off; i < 2 + nkids; i++) {
 		const char *nm = name;
@@ -201,13 +209,16 @@ static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t o
 		} else if (l) {
 			msg_entry_param(fs, d->folder, l, &l->e[i - 2], &e);
 			listing_name(l, &l->e[i - 2], name);
+			if (plus && !fresh)
+				e.ino = 0; /* a name that may be gone: no kernel dentry */
 		} else {
 			dir_entry(fs, d->kids[i - 2], &e);
 			nm = d->kids[i - 2]->name;
 		}
 		if (!add_entry(req, buf, size, used, plus, nm, &e, (off_t)i + 1))
-			return;
+			break;
 	}
+	listing_put(cur);
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
