@@ -7,7 +7,9 @@
 #      vs  mbsync pulling the same INBOX into a local Maildir;
 #   2. ls -l of a 100,000-message folder, cold (first listing) and warm;
 #   3. peak RSS of the mount daemon after reading everything.
-# Usage: bench/mount.sh [MESSAGES] [BIGFOLDER]   (defaults 10000 100000)
+# Each mount figure is the median of RUNS runs, and each run measures its
+# raw peer right before it, so the ratios hold on a loaded machine.
+# Usage: bench/mount.sh [MESSAGES] [BIGFOLDER] [RUNS]   (defaults 10000 100000 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/lib/harness.sh"
@@ -19,6 +21,7 @@ harness_need_mailstage
 harness_need_fuse
 NMSG=${1:-10000}
 NBIG=${2:-100000}
+RUNS=${3:-3}
 
 dovecot_start src --sep .
 MD=$SRC_MAILDIR/alice/Maildir
@@ -47,29 +50,41 @@ echo "# indexing by Dovecot: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {prin
 
 el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 mbs() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / 1048576 / s}'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
+now() { date +%s.%N; }
+META="UID FLAGS INTERNALDATE RFC822.SIZE"
 
-# 1a. raw fetch
-read -r rawbytes rawsecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" INBOX)
-echo "raw UID FETCH 1:* BODY.PEEK[]: $rawbytes bytes in $rawsecs s = $(mbs "$rawbytes" "$rawsecs") MB/s"
-
-# 1b. the mount
+# 1. raw fetch vs cat through the mount, RUNS pairs
 M=$T/mnt
-mount_start src alice "$M" "cache_max=64M"
-ls "$M/INBOX/cur" >/dev/null
-t0=$(date +%s.%N)
-bytes=$(find "$M/INBOX/cur" -type f -print0 | xargs -0 cat | wc -c)
-t1=$(date +%s.%N)
-s=$(el "$t0" "$t1")
-echo "mount: cat of $NMSG messages: $bytes bytes in $s s = $(mbs "$bytes" "$s") MB/s ($(awk -v a="$(mbs "$bytes" "$s")" -v b="$(mbs "$rawbytes" "$rawsecs")" 'BEGIN {printf "%.0f", 100 * a / b}')% of raw)"
-t0=$(date +%s.%N)
+raws="" mounts="" ratios="" rssmax=0
+for i in $(seq "$RUNS"); do
+	read -r rawbytes rawsecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" INBOX)
+	mount_start src alice "$M" "cache_max=64M"
+	ls "$M/INBOX/cur" >/dev/null
+	t0=$(now)
+	bytes=$(find "$M/INBOX/cur" -type f -print0 | xargs -0 cat | wc -c)
+	s=$(el "$t0" "$(now)")
+	rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
+	[ "$rss" -gt "$rssmax" ] && rssmax=$rss
+	mount_stop "$M"
+	[ "$bytes" = "$rawbytes" ] || echo "# run $i: mount gave $bytes bytes, raw $rawbytes"
+	r=$(mbs "$rawbytes" "$rawsecs") m=$(mbs "$bytes" "$s")
+	echo "# run $i: raw $r MB/s, mount $m MB/s ($(pct "$m" "$r")%)"
+	raws+=" $r" mounts+=" $m" ratios+=" $(pct "$m" "$r")"
+done
+echo "raw UID FETCH 1:* BODY.PEEK[] of $NMSG messages ($rawbytes bytes): $(echo "$raws" | median) MB/s (median of $RUNS)"
+echo "mount: cat of the same: $(echo "$mounts" | median) MB/s = $(echo "$ratios" | median)% of raw (median of the per-run ratios)"
+echo "mount: peak RSS after reading everything (cache_max=64M): $((rssmax / 1024)) MB"
+t0=$(now)
 lbytes=$(find "$MD/cur" -type f -print0 | xargs -0 cat | wc -c)
-s=$(el "$t0" "$(date +%s.%N)")
-echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $lbytes bytes in $s s = $(mbs "$lbytes" "$s") MB/s"
-t0=$(date +%s.%N)
+s=$(el "$t0" "$(now)")
+echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $(mbs "$lbytes" "$s") MB/s"
+mount_start src alice "$M" "cache_max=64M"
+find "$M/INBOX/cur" -type f -print0 | xargs -0 cat >/dev/null
+t0=$(now)
 cp -r "$M/INBOX" "$T/cpcopy"
-echo "mount: cp -r of INBOX (second read, bodies partly cached): $(el "$t0" "$(date +%s.%N)") s"
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
-echo "mount: peak RSS after reading everything (cache_max=64M): $((rss / 1024)) MB"
+echo "mount: cp -r of INBOX (second read, bodies partly cached): $(el "$t0" "$(now)") s"
 mount_stop "$M"
 
 # 1c. mbsync
@@ -100,29 +115,40 @@ Sync Pull
 SyncState *
 EOF2
 mkdir -p "$T/mbsync"
-t0=$(date +%s.%N)
+t0=$(now)
 mbsync -q -c "$T/mbsyncrc" pull >/dev/null 2>"$T/mbsync.err" || { cat "$T/mbsync.err"; echo "mbsync failed"; }
-s=$(el "$t0" "$(date +%s.%N)")
-echo "mbsync pull of INBOX into a local Maildir (FSync no): $s s = $(mbs "$rawbytes" "$s") MB/s"
+s=$(el "$t0" "$(now)")
+echo "mbsync pull of INBOX into a local Maildir (FSync no): $s s = $(mbs "$rawbytes" "$s") MB/s ($(pct "$(mbs "$rawbytes" "$s")" "$(echo "$raws" | median)")% of raw)"
 
-# 2. ls -l of the 100,000-message folder, cold and warm
-mount_start src alice "$M"
-t0=$(date +%s.%N)
-n=$(ls -l "$M/Big/cur" | wc -l)
-echo "ls -l of $((n - 1)) messages, cold: $(el "$t0" "$(date +%s.%N)") s"
-t0=$(date +%s.%N)
-ls -l "$M/Big/cur" >/dev/null
-echo "ls -l of the same, warm: $(el "$t0" "$(date +%s.%N)") s"
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
+# 2. ls -l of the big folder, cold and warm, RUNS times
+metas="" colds="" warms="" cratios="" flats=""
+for i in $(seq "$RUNS"); do
+	read -r _ msecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" Big "$META")
+	mount_start src alice "$M"
+	t0=$(now)
+	n=$(ls -l "$M/Big/cur" | wc -l)
+	c=$(el "$t0" "$(now)")
+	t0=$(now)
+	ls -l "$M/Big/cur" >/dev/null
+	w=$(el "$t0" "$(now)")
+	rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
+	mount_stop "$M"
+	ls -l "$MD/.Big/cur" >/dev/null
+	t0=$(now)
+	ls -l "$MD/.Big/cur" >/dev/null
+	f=$(el "$t0" "$(now)")
+	echo "# run $i: raw metadata fetch $msecs s, ls -l cold $c s, warm $w s, local floor $f s"
+	metas+=" $msecs" colds+=" $c" warms+=" $w" flats+=" $f"
+	cratios+=" $(awk -v c="$c" -v m="$msecs" 'BEGIN {printf "%.1f", c / m}')"
+done
+echo "raw UID FETCH 1:* ($META) of $NBIG messages: $(echo "$metas" | median) s"
+echo "ls -l of $((n - 1)) messages, cold: $(echo "$colds" | median) s ($(echo "$cratios" | median) x the raw metadata fetch)"
+echo "ls -l of the same, warm: $(echo "$warms" | median) s"
+echo "floor: ls -l of Dovecot's own local cur/ ($NBIG files, warm): $(echo "$flats" | median) s"
 echo "mount: peak RSS with the $NBIG-message listing: $((rss / 1024)) MB"
-mount_stop "$M"
 mount_start src alice "$M"
-t0=$(date +%s.%N)
+t0=$(now)
 n=$(ls -f "$M/Big/cur" | wc -l)
-echo "ls -f (names only: the one metadata FETCH + readdir) of $((n - 2)) messages, cold: $(el "$t0" "$(date +%s.%N)") s"
+echo "ls -f (names only: the one metadata FETCH + readdir) of $((n - 2)) messages, cold: $(el "$t0" "$(now)") s"
 mount_stop "$M"
-ls -l "$MD/.Big/cur" >/dev/null
-t0=$(date +%s.%N)
-ls -l "$MD/.Big/cur" >/dev/null
-echo "floor: ls -l of Dovecot's own local cur/ ($NBIG files, warm): $(el "$t0" "$(date +%s.%N)") s"
 harness_done

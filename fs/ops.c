@@ -27,13 +27,19 @@ static struct msfs *fs_of(fuse_req_t req)
 
 static void ms_init(void *userdata, struct fuse_conn_info *conn)
 {
-	unsigned want[] = { FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO,
-			    FUSE_CAP_PARALLEL_DIROPS };
+	unsigned want[] = { FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_PARALLEL_DIROPS };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (conn->capable & want[i])
 			conn->want |= want[i];
-	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_EXPORT_SUPPORT);
+	/*
+	 * Always readdirplus, never _AUTO: our attributes come free with the
+	 * listing, while AUTO falls back to plain readdir after the first
+	 * batch, and then ls -l, find | xargs cat or rsync send one LOOKUP
+	 * per message.
+	 */
+	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_WRITEBACK_CACHE |
+				  FUSE_CAP_EXPORT_SUPPORT);
 	conn->max_readahead = 1 << 20;
 	conn->time_gran = 1000000000;
 }
@@ -177,7 +183,13 @@ static int add_entry(fuse_req_t req, char *buf, size_t size, size_t *used, int p
 	return 1;
 }
 
-/* Entries of a directory: ".", "..", then kids or messages; cookie = index + 1. */
+/*
+ * Entries of a directory: ".", "..", then kids or messages; cookie = index + 1.
+ * A directory stream keeps the snapshot it opened with; once a refresh
+ * replaced it, its entries go out without attributes, or readdirplus would
+ * give the kernel a dentry (for msg_timeout) for a name that the refresher
+ * has just invalidated (a message whose flags changed).
+ */
 static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t off, char *buf,
 		     size_t size, size_t *used, int plus)
 {
@@ -185,6 +197,8 @@ static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t o
 	struct fuse_entry_param e;
 	char name[MNAME_MSG_MAX];
 	size_t nkids = l ? l->n : d->kind == DN_DIR ? d->nkids : 0;
+	struct listing *cur = l ? listing_peek(fs, d->folder) : NULL;
+	int fresh = cur == l;
 
 	for (size_t i = (size_t)off; i < 2 + nkids; i++) {
 		const char *nm = name;
@@ -195,13 +209,16 @@ static void dir_fill(fuse_req_t req, struct dnode *d, struct listing *l, off_t o
 		} else if (l) {
 			msg_entry_param(fs, d->folder, l, &l->e[i - 2], &e);
 			listing_name(l, &l->e[i - 2], name);
+			if (plus && !fresh)
+				e.ino = 0; /* a name that may be gone: no kernel dentry */
 		} else {
 			dir_entry(fs, d->kids[i - 2], &e);
 			nm = d->kids[i - 2]->name;
 		}
 		if (!add_entry(req, buf, size, used, plus, nm, &e, (off_t)i + 1))
-			return;
+			break;
 	}
+	listing_put(cur);
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -237,6 +254,7 @@ static void ms_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct msfs *fs = fs_of(req);
+	struct reader_plan plan;
 	struct handle *h;
 	int wrong, err;
 
@@ -258,23 +276,26 @@ static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = wrong;   /* the kernel's st_size is stale for this open */
 	if (wrong)
 		refresher_inval_inode(fs->rf, ino);
+	reader_plan(h, &plan);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		reader_close(h); /* interrupted: nobody will release it */
+	reader_ahead(&plan); /* answered already: h may be gone, plan is a copy */
 }
 
+static void reply_data(void *req, const char *p, size_t n)
+{
+	fuse_reply_buf(req, p, n);
+}
+
+/* Replies straight from the cached body or chunk: no buffer, no copy. */
 static void ms_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	char *buf = malloc(size ? size : 1);
-	size_t got;
-	int err = buf ? reader_read(h, (uint64_t)off, size, buf, &got) : ENOMEM;
+	int err = reader_read(h, (uint64_t)off, size, reply_data, req);
 
 	if (err)
 		fuse_reply_err(req, err);
-	else
-		fuse_reply_buf(req, buf, got);
-	free(buf);
 }
 
 static void ms_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -80,8 +80,12 @@ static void reply_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 void ms_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	if (strncmp(name, "user.", 5)) {
-		/* security.*, system.posix_acl_*: answered at once, we have none */
-		fuse_reply_err(req, ENODATA);
+		/*
+		 * security.*, system.posix_acl_*: not supported here at all.
+		 * ENOTSUP (not ENODATA) makes ls -l and cp -a remember that
+		 * for the whole mount instead of asking for every file.
+		 */
+		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
 	reply_xattr(req, ino, name, size);

@@ -29,6 +29,7 @@ struct handle {
 	uint64_t boff;
 	size_t blen, chunk;
 	int busy;
+	struct reader_plan plan;
 };
 
 /* Collects (or only counts) the body of one FETCH. */
@@ -103,14 +104,22 @@ static int errno_of(enum ms_status st)
  * not cached yet in the same command, so a folder streams at the speed of
  * one big FETCH instead of one round trip per message.  The window doubles
  * (1 .. RA_MAX) while opens stay sequential and resets on a jump.
+ *
+ * The next window is fetched in the background (reader_ahead(), after
+ * open has replied) once the reader is half-way through the current one,
+ * so the server works while the reader reads.  An open of a message in
+ * that batch waits for its body instead of fetching it a second time.
  */
 #define RA_MAX 64
 
 struct batch {
-	struct handle *h;
+	struct msfs *fs;
+	struct folder *f;
+	uint32_t uidvalidity;
+	uint32_t want_uid;  /* 0: none (a background batch) */
 	struct buf b;
 	uint32_t uid;
-	struct body *want; /* the opened message, referenced */
+	struct body *want;  /* the opened message, referenced */
 };
 
 static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
@@ -130,18 +139,20 @@ static enum ms_status b_data(void *ctx, const char *p, size_t n)
 static enum ms_status b_end(void *ctx)
 {
 	struct batch *bt = ctx;
-	struct handle *h = bt->h;
 	struct body *b;
 	size_t n = bt->b.len;
 
 	if (!bt->uid)
 		return MS_OK;
-	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n,
-		     tree_msg_ino(h->f, bt->uid), h->uidvalidity);
+	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, tree_msg_ino(bt->f, bt->uid),
+		     bt->uidvalidity);
 	if (!b)
 		return MS_ERR_NOMEM;
-	bodycache_add(h->fs->cache, b);
-	if (bt->uid == h->uid && !bt->want)
+	bodycache_add(bt->fs->cache, b);
+	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
+	pthread_cond_broadcast(&bt->f->cv);
+	pthread_mutex_unlock(&bt->f->mu);
+	if (bt->uid == bt->want_uid && !bt->want)
 		bt->want = b;
 	else
 		body_put(b);
@@ -154,58 +165,162 @@ static unsigned ahead(struct folder *f, size_t idx)
 	unsigned ra;
 
 	pthread_mutex_lock(&f->mu);
-	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8)
+	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8) {
 		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
-	else
+	} else {
 		f->ra = 0;
+		f->ra_end = 0; /* a new walk (a second cp -r) starts its own frontier */
+	}
 	f->last_open = idx + 1;
 	ra = f->ra;
 	pthread_mutex_unlock(&f->mu);
 	return ra;
 }
 
-/* "uid,uid,..." of the message at idx and up to ra uncached small ones after it. */
-static void batch_set(struct handle *h, const struct listing *l, size_t idx, unsigned ra,
-		      struct buf *set)
+/* Index of the first entry with a UID above uid. */
+static size_t index_after(const struct listing *l, uint32_t uid)
 {
-	uint64_t bytes = listing_size(&l->e[idx]), cap = h->fs->cfg.cache_max / 4;
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->e[mid].uid <= uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Append to set up to ra uncached small messages from index i on (and at
+ * most cache_max / 4 bytes with `bytes` already planned); returns the last
+ * UID added, or 0.
+ */
+static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listing *l, size_t i,
+			  unsigned ra, uint64_t bytes, struct buf *set)
+{
+	uint64_t cap = fs->cfg.cache_max / 4;
+	uint32_t last = 0;
 	struct body *b;
 
-	buf_addf(set, "%u", h->uid);
-	for (size_t i = idx + 1; i < l->n && ra && bytes < cap; i++) {
+	for (; i < l->n && ra && bytes < cap; i++) {
 		uint64_t sz = listing_size(&l->e[i]);
 
-		if (sz > h->fs->cfg.whole_max)
+		if (sz > fs->cfg.whole_max)
 			continue;
-		if ((b = bodycache_get(h->fs->cache, tree_msg_ino(h->f, l->e[i].uid), h->uidvalidity))) {
+		if ((b = bodycache_get(fs->cache, tree_msg_ino(f, l->e[i].uid), l->uidvalidity))) {
 			body_put(b);
 			continue;
 		}
-		buf_addf(set, ",%u", l->e[i].uid);
+		buf_addf(set, "%s%u", set->len ? "," : "", l->e[i].uid);
+		last = l->e[i].uid;
 		bytes += sz;
 		ra--;
 	}
+	return last;
 }
 
-static enum ms_status fetch_batch_once(struct handle *h, const char *set, struct batch *bt)
+static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 {
 	struct body_sink sink = { b_begin, b_data, b_end, bt };
 	struct pool_conn *pc = NULL;
 	struct imap_mailbox mb;
 	enum ms_status st;
 
-	st = pool_get(h->fs->pool, POOL_BODY, &pc);
+	st = pool_get(bt->fs->pool, POOL_BODY, &pc);
 	if (!st)
-		st = pool_examine(pc, h->f->raw, 0, &mb);
-	if (!st && mb.uidvalidity != h->uidvalidity)
+		st = pool_examine(pc, bt->f->raw, 0, &mb);
+	if (!st && mb.uidvalidity != bt->uidvalidity)
 		st = MS_ERR_NOTFOUND;
 	if (!st)
 		st = imap_fetch_bodies(pc->im, set, &sink);
 	if (st && st != MS_ERR_NOTFOUND)
-		msfs_log("%s UID %u: %s", h->f->name, h->uid,
+		msfs_log("%s UIDs %.40s: %s", bt->f->name, set,
 			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
-	pool_put(h->fs->pool, pc, st);
+	pool_put(bt->fs->pool, pc, st);
 	return st;
+}
+
+static enum ms_status fetch_batch(struct batch *bt, const char *set)
+{
+	enum ms_status st = fetch_batch_once(bt, set);
+
+	if (st == MS_ERR_CLOSED) /* died while idle (autologout): once more */
+		st = fetch_batch_once(bt, set);
+	return st;
+}
+
+/* Raise the folder's read-ahead frontier to uid. */
+static void ra_reached(struct folder *f, uint32_t uid)
+{
+	pthread_mutex_lock(&f->mu);
+	if (uid > f->ra_end)
+		f->ra_end = uid;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* The body of h from a background batch in flight, waiting for it; or NULL. */
+static struct body *wait_background(struct handle *h)
+{
+	struct folder *f = h->f;
+	struct body *b = NULL;
+	struct timespec dl;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 2 * (h->fs->cfg.timeout_s + h->fs->cfg.connect_timeout_s);
+	pthread_mutex_lock(&f->mu);
+	while (f->pf_busy && h->uid >= f->pf_first && h->uid <= f->pf_last &&
+	       !(b = bodycache_get(h->fs->cache, h->ino, h->uidvalidity)))
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&f->mu);
+	return b ? b : bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+}
+
+void reader_ahead(const struct reader_plan *p)
+{
+	struct folder *f = p->f;
+	struct batch bt = { .fs = p->fs, .f = f, .uidvalidity = p->uidvalidity,
+			    .b = BUF_INIT(BODY_MAX) };
+	struct buf set = BUF_INIT(4096);
+	struct listing *l;
+	size_t from = 0;
+	int go = 0;
+
+	if (!p->ra || !(l = listing_peek(p->fs, f)))
+		return;
+	pthread_mutex_lock(&f->mu);
+	if (!f->pf_busy && l->uidvalidity == p->uidvalidity) {
+		from = index_after(l, f->ra_end > p->uid ? f->ra_end : p->uid);
+		go = from < l->n && from - index_after(l, p->uid) <= p->ra / 2;
+	}
+	if (go) { /* until the set is known, opens from here on wait for it */
+		f->pf_busy = 1;
+		f->pf_first = l->e[from].uid;
+		f->pf_last = UINT32_MAX;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (go) {
+		uint32_t last = batch_add(p->fs, f, l, from, p->ra, 0, &set);
+
+		pthread_mutex_lock(&f->mu);
+		f->pf_last = last;
+		if (last > f->ra_end)
+			f->ra_end = last;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		if (last)
+			fetch_batch(&bt, set.data);
+		pthread_mutex_lock(&f->mu);
+		f->pf_busy = 0;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+	listing_put(l);
+	buf_free(&bt.b);
+	buf_free(&set);
 }
 
 static int open_single(struct handle *h)
@@ -228,18 +343,21 @@ static int open_single(struct handle *h)
 static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
 	struct buf set = BUF_INIT(4096);
-	struct batch bt = { .h = h, .b = BUF_INIT(BODY_MAX) };
+	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
+			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX) };
 	enum ms_status st;
+	uint32_t last;
 
 	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
-	if (h->whole) {
-		ahead(h->f, idx);
+	if (!h->whole)
+		h->whole = wait_background(h);
+	h->plan.ra = ahead(h->f, idx);
+	if (h->whole)
 		return 0;
-	}
-	batch_set(h, l, idx, ahead(h->f, idx), &set);
-	st = fetch_batch_once(h, set.data, &bt);
-	if (st == MS_ERR_CLOSED) /* died while idle (autologout): once more */
-		st = fetch_batch_once(h, set.data, &bt);
+	buf_addf(&set, "%u", h->uid);
+	last = batch_add(h->fs, h->f, l, idx + 1, h->plan.ra, listing_size(&l->e[idx]), &set);
+	ra_reached(h->f, last ? last : h->uid);
+	st = fetch_batch(&bt, set.data);
 	buf_free(&set);
 	buf_free(&bt.b);
 	if (st) {
@@ -324,6 +442,8 @@ int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wr
 		goto fail;
 	h->uidvalidity = l->uidvalidity;
 	h->size = listing_size(e);
+	h->plan = (struct reader_plan){ .fs = fs, .f = h->f, .uidvalidity = h->uidvalidity,
+					.uid = h->uid };
 	err = verify(h, l, (size_t)(e - l->e), &actual);
 	if (err)
 		goto fail;
@@ -386,7 +506,8 @@ static int covered(const struct handle *h, uint64_t off, size_t len)
 	return h->buf && off >= h->boff && end <= h->boff + h->blen;
 }
 
-static int read_chunked(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+static int read_chunked(struct handle *h, uint64_t off, size_t len, reader_give_fn *give,
+			void *ctx)
 {
 	struct timespec dl;
 	int err = 0;
@@ -400,25 +521,28 @@ static int read_chunked(struct handle *h, uint64_t off, size_t len, char *out, s
 		else
 			err = fill(h, off, len);
 	}
-	if (!err) {
-		*got = off + len > h->size ? h->size - off : len;
-		memcpy(out, h->buf + (off - h->boff), *got);
-	}
+	if (!err) /* under the lock: a concurrent fill may replace h->buf */
+		give(ctx, h->buf + (off - h->boff), off + len > h->size ? h->size - off : len);
 	pthread_mutex_unlock(&h->mu);
 	return err;
 }
 
-int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got)
+int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx)
 {
-	*got = 0;
-	if (off >= h->size)
-		return 0;
-	if (h->whole) {
-		*got = off + len > h->whole->len ? h->whole->len - off : len;
-		memcpy(out, h->whole->data + off, *got);
+	if (off >= h->size) {
+		give(ctx, "", 0);
 		return 0;
 	}
-	return read_chunked(h, off, len, out, got);
+	if (h->whole) {
+		give(ctx, h->whole->data + off, off + len > h->whole->len ? h->whole->len - off : len);
+		return 0;
+	}
+	return read_chunked(h, off, len, give, ctx);
+}
+
+void reader_plan(const struct handle *h, struct reader_plan *p)
+{
+	*p = h->plan;
 }
 
 void reader_close(struct handle *h)

@@ -27,10 +27,38 @@
 #include "fs.h"
 
 struct handle;
+struct folder;
+
+/* What reader_ahead() needs of an open, copied out before open replies. */
+struct reader_plan {
+	struct msfs *fs;
+	struct folder *f;
+	uint32_t uidvalidity, uid;
+	unsigned ra; /* read-ahead window, 0 when opens are not sequential */
+};
 
 int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong);
-/* Copy up to len bytes at off into out; *got < len only at the end of the message. */
-int reader_read(struct handle *h, uint64_t off, size_t len, char *out, size_t *got);
+/*
+ * Hand up to len bytes at off to give(), called exactly once when the
+ * result is 0 (fewer bytes only at the end of the message), never on an
+ * error.  No copy: p points into the handle's body or chunk and is valid
+ * only during the call (which may hold the handle's lock: give must not
+ * block for long, fuse_reply_buf is fine).
+ */
+typedef void reader_give_fn(void *ctx, const char *p, size_t n);
+int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx);
 void reader_close(struct handle *h);
+
+/*
+ * Background read-ahead: call reader_plan() before replying to open and
+ * reader_ahead() after (the handle may be released by then; the plan is a
+ * copy).  When opens walk the folder in order and the reader is half-way
+ * through what was fetched ahead, reader_ahead() fetches the next window
+ * of small uncached messages into the body cache, blocking this thread
+ * (not the open, which has its answer) up to the deadlines.  One such
+ * batch per folder at a time; an open of a message in it waits for it.
+ */
+void reader_plan(const struct handle *h, struct reader_plan *p);
+void reader_ahead(const struct reader_plan *p);
 
 #endif

@@ -78,6 +78,9 @@ struct folder {
 	/* guarded by mu, owned by reader.c: sequential-open detection */
 	size_t last_open;       /* listing index of the last message opened + 1 */
 	unsigned ra;            /* messages to fetch ahead, grows while sequential */
+	uint32_t ra_end;        /* highest UID any batch asked for so far */
+	uint32_t pf_first, pf_last; /* UIDs of the background batch in flight */
+	int pf_busy;            /* a background batch is in flight (cv: each body) */
 };
 
 struct tree {
