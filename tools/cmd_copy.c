@@ -411,6 +411,9 @@ int cmd_copy(int argc, char **argv)
 		return rc;
 	}
 	c.o.stop = &stop_flag;
+	/* fault tests: a short retry schedule (copy.h retries/backoff_ms) */
+	if (getenv("MAILSTAGE_TEST_BACKOFF_MS"))
+		c.o.backoff_ms = atoi(getenv("MAILSTAGE_TEST_BACKOFF_MS"));
 	c.o.event = copy_output_event;
 	c.o.event_ctx = &c.out;
 	signal(SIGINT, on_signal);
