@@ -270,8 +270,9 @@ static enum ms_status classify(struct fctx *f)
 		}
 		if (!take_message(f, m))
 			continue;
-		f->items[f->nitems++] = (struct item){ m, rec, match_all };
-		f->items[f->nitems - 1].need_match |= earlier_upload(&f->items[f->nitems - 1]) != 0;
+		struct item *it = &f->items[f->nitems++];
+		*it = (struct item){ m, rec, match_all };
+		it->need_match |= earlier_upload(it) != 0;
 	}
 	return index_old(f);
 }
@@ -870,10 +871,13 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 		apply_flag_updates(&f);
 		if (f.nitems)
 			copy_items(&f);
-		verify(&f);
+		if (!f.gave_up) /* the reader is gone: no lock needed */
+			verify(&f);
 	} else if (!st && f.r->o->dry_run) {
 		f.done = f.nitems;
 	}
+	if (!st && f.gave_up) /* not done: the run ends with this error */
+		st = f.gave_up;
 	flush(&f);
 	if (!st) {
 		pthread_mutex_lock(&f.r->lock);
@@ -882,8 +886,6 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 		folder_event(&f, CE_FOLDER_DONE);
 	}
 	fctx_free(&f);
-	if (!st && f.gave_up)
-		st = f.gave_up;
 	if (!st && copy_stopped(f.r))
 		st = MS_ERR_INTERRUPTED;
 	return st;
