@@ -70,7 +70,9 @@ struct fctx {
  * point, for the crash tests: "fetch" after N fetched batches, "store" after
  * N uploads returned (stored, not yet recorded), "bytes" once N message
  * bytes went out (mid-literal).  MAILSTAGE_TEST_DELAY_MS sleeps before each
- * upload (server-restart tests).  Without them nothing happens.
+ * upload (server-restart tests).  MAILSTAGE_TEST_SOURCE_FAIL makes every
+ * source read fail at once as a lost connection (fetch_batch()).  Without
+ * them nothing happens.
  */
 static void test_hook(const char *point, uint64_t add)
 {
@@ -642,7 +644,7 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 	int tries = o->retries > 0 ? o->retries : 5;
 	long base = o->backoff_ms > 0 ? o->backoff_ms : 1000;
 
-	if (getenv("MAILSTAGE_TEST_SOURCE_FAIL")) { /* see test_hook() */
+	if (getenv("MAILSTAGE_TEST_SOURCE_FAIL")) { /* test hook: see test_hook() */
 		b->st = MS_ERR_CLOSED;
 		snprintf(b->err, sizeof(b->err), "connection lost (MAILSTAGE_TEST_SOURCE_FAIL)");
 		return;
