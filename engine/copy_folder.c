@@ -60,6 +60,7 @@ struct fctx {
 	struct batch *q[QDEPTH];
 	size_t qlen;
 	int reader_done;
+	enum ms_status gave_up; /* a side stopped answering after every retry */
 };
 
 /* ---- test hooks ---- */
@@ -72,7 +73,8 @@ struct fctx {
  * (a stop at an exact point).  MAILSTAGE_TEST_DELAY_MS sleeps before each
  * upload (server-restart tests).  MAILSTAGE_TEST_BACKOFF_MS replaces the
  * first retry wait (copy_backoff_ms(); a server's own hint still wins).
- * Without them nothing happens.
+ * MAILSTAGE_TEST_SOURCE_FAIL makes every source read fail at once as a lost
+ * connection (fetch_batch()).  Without them nothing happens.
  */
 static void test_hook(const char *point, uint64_t add)
 {
@@ -143,15 +145,38 @@ static void flush(struct fctx *f)
 		state_flush(f->r->o->state);
 }
 
-static void fail_msg(struct fctx *f, const struct store_msg *m, const char *reason,
-		     const char *detail)
+/*
+ * The lowest destination UID an earlier upload of its message can have
+ * reached: 0 when none can have (never tried, or refused), 1 when unknown.
+ */
+static uint32_t earlier_upload(const struct item *it)
 {
-	struct state_rec r = base_rec(f, m, STATE_FAILED);
+	const struct state_rec *rec = it->rec;
 
+	if (!rec || !(rec->status == STATE_PENDING ||
+		      (rec->status == STATE_FAILED && rec->dest_uidnext)))
+		return 0;
+	return rec->dest_uidnext ? rec->dest_uidnext : 1;
+}
+
+/*
+ * Record a failure.  tried_from: the destination's UIDNEXT before an upload
+ * that may have stored the message anyway (a lost connection), 0 if none.
+ * Such a record, like one of an earlier upload that may have arrived, keeps
+ * the lowest UID it can be at, so that the next run looks before it uploads:
+ * a FAILED record must never hide a copy the destination already holds.
+ */
+static void fail_msg(struct fctx *f, const struct item *it, const char *reason,
+		     const char *detail, uint32_t tried_from)
+{
+	struct state_rec r = base_rec(f, it->m, STATE_FAILED);
+	uint32_t before = earlier_upload(it);
+
+	r.dest_uidnext = before && (!tried_from || before < tried_from) ? before : tried_from;
 	r.reason = (char *)reason;
 	r.detail = (char *)detail;
 	put_rec(f, &r);
-	copy_skip(f->r, f->cf, m, reason, detail, 1);
+	copy_skip(f->r, f->cf, it->m, reason, detail, 1);
 }
 
 static void note_copied(struct fctx *f, uint64_t bytes, int matched)
@@ -251,8 +276,9 @@ static enum ms_status classify(struct fctx *f)
 		}
 		if (!take_message(f, m))
 			continue;
-		f->items[f->nitems++] = (struct item){ m, rec,
-						       match_all || (rec && rec->status == STATE_PENDING) };
+		struct item *it = &f->items[f->nitems++];
+		*it = (struct item){ m, rec, match_all };
+		it->need_match |= earlier_upload(it) != 0;
 	}
 	return index_old(f);
 }
@@ -374,11 +400,39 @@ static long backoff_hint(const struct store_result *res)
 	return backoff_hint_of(res->code, res->text);
 }
 
-/* The first backoff: copy_opts, or MAILSTAGE_TEST_BACKOFF_MS (tests that must not wait). */
 static int transient(const struct store_result *res)
 {
 	return ms_status_is_fatal_conn(res->status) || res->status == MS_ERR_TIMEOUT ||
 	       res->status == MS_ERR_IO || backoff_hint(res) > 0;
+}
+
+/*
+ * A side still failed for connection reasons after every retry: stop this
+ * folder (the reader fetches no more; batches already fetched are dropped
+ * unrecorded) and end the run with that error, instead of spending the whole
+ * retry schedule again on each remaining batch.  Any thread; msg (the
+ * worker's error text) only from the worker's thread, else NULL.
+ */
+static void give_up(struct fctx *f, enum ms_status st, const char *msg)
+{
+	pthread_mutex_lock(&f->ql);
+	if (!f->gave_up) {
+		f->gave_up = st;
+		if (msg)
+			snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, msg);
+	}
+	pthread_cond_broadcast(&f->qc);
+	pthread_mutex_unlock(&f->ql);
+}
+
+static int given_up(struct fctx *f)
+{
+	int r;
+
+	pthread_mutex_lock(&f->ql);
+	r = f->gave_up != MS_OK;
+	pthread_mutex_unlock(&f->ql);
+	return r;
 }
 
 static void add_verify(struct fctx *f, const struct store_result *res, const char *sha)
@@ -413,7 +467,7 @@ static void record_result(struct fctx *f, struct up *u, const struct store_resul
 	if (res->status) {
 		snprintf(detail, sizeof(detail), "the destination refused it: %s%s%s%s",
 			 res->code[0] ? "[" : "", res->code, res->code[0] ? "] " : "", res->text);
-		fail_msg(f, u->it->m, "refused", detail);
+		fail_msg(f, u->it, "refused", detail, 0);
 		return;
 	}
 	r.dest_uidvalidity = res->uidvalidity;
@@ -516,8 +570,9 @@ static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
 		}
 		if (attempt == tries) {
 			for (size_t i = 0; i < n; i++)
-				fail_msg(f, u[i].it->m, "failed",
-					 f->w->dst->ops->errmsg(f->w->dst));
+				fail_msg(f, u[i].it, "failed", f->w->dst->ops->errmsg(f->w->dst),
+					 uidnext ? uidnext : 1);
+			give_up(f, MS_ERR_CLOSED, f->w->dst->ops->errmsg(f->w->dst));
 			return;
 		}
 		if (upload_once(f, b, u, n, &n, &hint, &uidnext))
@@ -572,8 +627,10 @@ static void process_batch(struct fctx *f, struct batch *b)
 
 	if (!u || b->st) {
 		for (size_t k = 0; k < b->n; k++)
-			fail_msg(f, f->items[b->first + k].m, "source-failed",
-				 b->st ? b->err : "out of memory");
+			fail_msg(f, &f->items[b->first + k], "source-failed",
+				 b->st ? b->err : "out of memory", 0);
+		if (ms_status_is_fatal_conn(b->st) && b->st != MS_ERR_INTERRUPTED)
+			give_up(f, b->st, b->err);
 		free(u);
 		return;
 	}
@@ -602,6 +659,11 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 	struct msg_source *s = f->w->src;
 	long hint = 0;
 
+	if (getenv("MAILSTAGE_TEST_SOURCE_FAIL")) { /* test hook: see test_hook() */
+		b->st = MS_ERR_CLOSED;
+		snprintf(b->err, sizeof(b->err), "connection lost (MAILSTAGE_TEST_SOURCE_FAIL)");
+		return;
+	}
 	for (int attempt = 0; !copy_stopped(f->r); attempt++) {
 		if (attempt && !copy_retry_pause(f->r, attempt, hint))
 			return;
@@ -649,13 +711,13 @@ static void *reader_main(void *arg)
 	size_t i = 0;
 	struct batch *b;
 
-	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
+	while (i < f->nitems && !copy_stopped(f->r) && !given_up(f) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
 		test_hook("fetch", 1);
 		pthread_mutex_lock(&f->ql);
-		while (f->qlen == QDEPTH && !copy_stopped(f->r))
+		while (f->qlen == QDEPTH && !copy_stopped(f->r) && !f->gave_up)
 			pthread_cond_wait(&f->qc, &f->ql);
-		if (f->qlen == QDEPTH) { /* stopped with the queue full: no room, and no need */
+		if (f->qlen == QDEPTH) { /* stopped or given up with the queue full: drop it */
 			pthread_mutex_unlock(&f->ql);
 			batch_free(b);
 			break;
@@ -663,6 +725,8 @@ static void *reader_main(void *arg)
 		f->q[f->qlen++] = b;
 		pthread_cond_broadcast(&f->qc);
 		pthread_mutex_unlock(&f->ql);
+		if (b->st && ms_status_is_fatal_conn(b->st))
+			break; /* the worker fails it and gives up (process_batch) */
 	}
 	pthread_mutex_lock(&f->ql);
 	f->reader_done = 1;
@@ -693,7 +757,7 @@ static void copy_items_serial(struct fctx *f)
 	size_t i = 0;
 	struct batch *b;
 
-	while (i < f->nitems && !copy_stopped(f->r) && (b = next_batch(f, &i))) {
+	while (i < f->nitems && !copy_stopped(f->r) && !given_up(f) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
 		process_batch(f, b);
 		batch_free(b);
@@ -712,7 +776,7 @@ static void copy_items(struct fctx *f)
 		goto out;
 	}
 	while ((b = pop_batch(f))) {
-		if (!copy_stopped(f->r))
+		if (!copy_stopped(f->r) && !given_up(f))
 			process_batch(f, b);
 		batch_free(b);
 	}
@@ -781,7 +845,7 @@ static enum ms_status open_dest(struct fctx *f)
 		snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
 			 f->cf->dest, d->ops->errmsg(d));
 		for (size_t i = 0; i < f->nitems; i++)
-			fail_msg(f, f->items[i].m, "folder-failed", why);
+			fail_msg(f, &f->items[i], "folder-failed", why, 0);
 		return st;
 	}
 	from = resume_from(f);
@@ -840,10 +904,13 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 		apply_flag_updates(&f);
 		if (f.nitems)
 			copy_items(&f);
-		verify(&f);
+		if (!f.gave_up) /* the reader is gone: no lock needed */
+			verify(&f);
 	} else if (!st && f.r->o->dry_run) {
 		f.done = f.nitems;
 	}
+	if (!st && f.gave_up) /* not done: the run ends with this error */
+		st = f.gave_up;
 	flush(&f);
 	if (!st) {
 		pthread_mutex_lock(&f.r->lock);
