@@ -118,18 +118,6 @@ static void record_rule(struct backup_cmd *c, int opt, const char *arg)
 		}
 }
 
-static int progress_opt(struct backup_cmd *c, const char *arg)
-{
-	static const char *const names[] = { "auto", "tty", "json", "none" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(arg, names[i])) {
-			c->out.progress = (enum progress_mode)i;
-			return 0;
-		}
-	return cli_error("backup", EXIT_USAGE, "--progress must be auto, tty, json or none");
-}
-
 static int own_opt(struct backup_cmd *c, int opt, const char *arg)
 {
 	char err[300];
@@ -145,7 +133,7 @@ static int own_opt(struct backup_cmd *c, int opt, const char *arg)
 	case OPT_VERIFY: c->verify = 1; return 0;
 	case OPT_REPORT: c->report_path = arg; return 0;
 	case OPT_SINCE_ARCHIVE: c->since = arg; return 0;
-	case OPT_PROGRESS: return progress_opt(c, arg);
+	case OPT_PROGRESS: return copy_output_progress_opt(&c->out, "backup", arg);
 	case 'q': c->out.quiet = 1; return 0;
 	case OPT_FORMAT:
 		if (store_archive_format_parse(arg, &c->format))

@@ -173,18 +173,6 @@ static int number(const char *opt, const char *arg, int lo, int hi, int *out)
 	return 0;
 }
 
-static int progress_opt(struct copy_cmd *c, const char *arg)
-{
-	static const char *const names[] = { "auto", "tty", "json", "none" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(arg, names[i])) {
-			c->out.progress = (enum progress_mode)i;
-			return 0;
-		}
-	return cli_error("copy", EXIT_USAGE, "--progress must be auto, tty, json or none");
-}
-
 /* Options that belong to copy itself; -1 when opt is not one of them. */
 static int copy_opt(struct copy_cmd *c, int opt, const char *arg)
 {
@@ -200,7 +188,7 @@ static int copy_opt(struct copy_cmd *c, int opt, const char *arg)
 	case OPT_DRY_RUN: c->o.dry_run = c->out.dry_run = 1; return 0;
 	case OPT_VERIFY: c->o.verify = 1; return 0;
 	case OPT_REPORT: c->report_path = arg; return 0;
-	case OPT_PROGRESS: return progress_opt(c, arg);
+	case OPT_PROGRESS: return copy_output_progress_opt(&c->out, "copy", arg);
 	case OPT_NO_MULTI: c->tuning.no_multiappend = 1; return 0;
 	case 'q': c->out.quiet = 1; return 0;
 	case OPT_CONNECTIONS:

@@ -67,6 +67,11 @@ struct copy_output {
 	size_t nreasons;
 };
 
+/*
+ * --progress=auto|tty|json|none for command cmd: 0 with out->progress set,
+ * else the usage exit code after saying what is wrong.
+ */
+int copy_output_progress_opt(struct copy_output *out, const char *cmd, const char *arg);
 /* Opens the report (MS CSV when the name does not end in .json); -1 on error. */
 int copy_output_open(struct copy_output *out, const char *report_path);
 /* The engine's event callback (ctx = struct copy_output). */

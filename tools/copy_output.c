@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "cli.h"
 #include "copy.h"
 #include "copy_cli.h"
+#include "exitcode.h"
 #include "json.h"
 
 static double now(void)
@@ -42,6 +44,18 @@ static FILE *open_private(const char *path)
 	if (!f)
 		close(fd);
 	return f;
+}
+
+int copy_output_progress_opt(struct copy_output *out, const char *cmd, const char *arg)
+{
+	static const char *const names[] = { "auto", "tty", "json", "none" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(arg, names[i])) {
+			out->progress = (enum progress_mode)i;
+			return 0;
+		}
+	return cli_error(cmd, EXIT_USAGE, "--progress must be auto, tty, json or none");
 }
 
 int copy_output_open(struct copy_output *out, const char *path)
