@@ -91,10 +91,12 @@ if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null; then
 		"./Archiv/2023/cur|./Entwürfe/Übersicht 2024/cur|./Gesendet/cur|./INBOX/cur|./R&D/cur|" \
 		"the mount shows the hierarchy with UTF-8 names"
 	copy_to bob "$M" --state "$T/a.sqlite" >"$T/a1" 2>"$T/a1.err"
-	assert_eq $? 0 "(a) copy from the mount exits 0"
+	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a1.err" >&2
+	assert_eq "$rc" 0 "(a) copy from the mount exits 0"
 	same_as_source bob "(a) mount"
 	copy_to bob "$M" --state "$T/a.sqlite" >"$T/a2" 2>"$T/a2.err"
-	assert_eq $? 0 "(a) second run exits 0"
+	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a2.err" >&2
+	assert_eq "$rc" 0 "(a) second run exits 0"
 	assert_contains "$(tail -n1 "$T/a2")" '"copied":0,' "(a) second run copies 0"
 	copy_to bob "$M" --no-state >"$T/a3" 2>"$T/a3.err"
 	assert_contains "$(tail -n1 "$T/a3")" '"copied":0,' "(a) without state: 0 copied (matched on the destination)"
@@ -115,7 +117,8 @@ pass "Dovecot keeps '$UML' as '.Entw&APw-rfe.&ANw-bersicht 2024' and 'R&D' as '.
 ls "$PP"/new/* >/dev/null 2>&1 || fail "no file in new/: the unflagged message should be there"
 pass "the tree has dovecot-keywords and a file in new/"
 copy_to carol "$PP" --state "$T/b.sqlite" --map Gesendet=Sent >"$T/b1" 2>"$T/b1.err"
-assert_eq $? 0 "(b) copy from the Maildir++ tree exits 0"
+rc=$?; [ "$rc" -eq 0 ] || cat "$T/b1.err" >&2
+assert_eq "$rc" 0 "(b) copy from the Maildir++ tree exits 0"
 same_as_source carol "(b) Maildir++"
 copy_to carol "$PP" --state "$T/b.sqlite" --map Gesendet=Sent >"$T/b2" 2>"$T/b2.err"
 assert_contains "$(tail -n1 "$T/b2")" '"copied":0,' "(b) second run copies 0"
@@ -191,7 +194,8 @@ done
 
 # ... and back from that directory to a fresh account
 copy_to dave "$D" --no-state >"$T/c4" 2>"$T/c4.err"
-assert_eq $? 0 "(c) copy of the Maildir back to IMAP exits 0"
+rc=$?; [ "$rc" -eq 0 ] || cat "$T/c4.err" >&2
+assert_eq "$rc" 0 "(c) copy of the Maildir back to IMAP exits 0"
 same_as_source dave "(c) round trip"
 
 assert_eq "$(snapshot src alice)" "$before" "the source is unchanged (UIDs, flags, dates, bytes)"
