@@ -536,7 +536,14 @@ dovecot_stop() {
 # is left (at most 5 s).
 dovecot_kill() {
 	local master pids i
-	master=$(_dovecot_master_pid "$1") && kill -KILL "$master" 2>/dev/null
+	# the whole process tree at once, as a crash or power cut would end it:
+	# an imap process outliving its master keeps its index locks, and the
+	# restarted server's processes would wait on them
+	if master=$(_dovecot_master_pid "$1"); then
+		pids="$master $(_harness_descendants "$master" | tr '\n' ' ')"
+		kill -STOP $pids 2>/dev/null
+		kill -KILL $pids 2>/dev/null
+	fi
 	for i in $(seq 1 50); do
 		pids=$(dovecot_pids "$1")
 		[ -z "$pids" ] && return 0
