@@ -91,11 +91,11 @@ if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null; then
 		"./Archiv/2023/cur|./Entwürfe/Übersicht 2024/cur|./Gesendet/cur|./INBOX/cur|./R&D/cur|" \
 		"the mount shows the hierarchy with UTF-8 names"
 	copy_to bob "$M" --state "$T/a.sqlite" >"$T/a1" 2>"$T/a1.err"
-	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a1.err" >&2
+	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a1.err" "$T/mount.log" >&2
 	assert_eq "$rc" 0 "(a) copy from the mount exits 0"
 	same_as_source bob "(a) mount"
 	copy_to bob "$M" --state "$T/a.sqlite" >"$T/a2" 2>"$T/a2.err"
-	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a2.err" >&2
+	rc=$?; [ "$rc" -eq 0 ] || cat "$T/a2.err" "$T/mount.log" >&2
 	assert_eq "$rc" 0 "(a) second run exits 0"
 	assert_contains "$(tail -n1 "$T/a2")" '"copied":0,' "(a) second run copies 0"
 	copy_to bob "$M" --no-state >"$T/a3" 2>"$T/a3.err"
