@@ -54,7 +54,7 @@ static void check_rewrite(const struct manifest *m)
 		REQUIRE((!i || buf_adds(&b, ",\n") == MS_OK) && manifest_write_msg(&b, &m->msgs[i]) == MS_OK);
 	}
 	REQUIRE(sum == m->bytes);
-	REQUIRE(manifest_write_tail(&b, m->nmsgs, m->bytes) == MS_OK);
+	REQUIRE(manifest_write_tail(&b, m, m->nmsgs, m->bytes) == MS_OK);
 	REQUIRE(parse(b.data, b.len, &again, 0) == 0);
 	REQUIRE(again.nmsgs == m->nmsgs && again.nfolders == m->nfolders);
 	for (size_t i = 0; i < m->nmsgs; i++) {
