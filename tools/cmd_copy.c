@@ -370,7 +370,9 @@ static int exit_code(enum ms_status st, const struct copy_stats *s, const char *
 		*outcome = "usage error";
 		return EXIT_USAGE;
 	}
-	if (st && !s->copied && !s->matched && !s->folders_done) {
+	/* a run that never got to any message could not connect or log in;
+	 * one whose messages failed (a side gave up mid-folder) is partial */
+	if (st && !s->copied && !s->matched && !s->folders_done && !s->failed) {
 		*outcome = "cannot connect";
 		return cli_exit_for_connect(st);
 	}
