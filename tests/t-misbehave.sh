@@ -86,6 +86,7 @@ check_fetch_fault() { # MODE WORDS
 	assert_contains "$OUT" "$words" "$mode: imapprobe says '$words'"
 	run "copy $mode" copy_to_dst "$mode"
 	assert_eq "$RC" 1 "$mode: copy exits 1 (messages failed)"
+	grep -q "$words" "$T/$mode.csv" || printf 'copy said:\n%s\n' "$OUT" >&2
 	assert_contains "$(cat "$T/$mode.csv")" "$words" "$mode: the report says '$words'"
 	exact "$mode"
 	assert_eq "$DST_COUNT" 0 "$mode: nothing was copied"

@@ -63,9 +63,10 @@ mount_listing() {
 
 # mutt_count DIR: the message count mutt shows for Maildir DIR, opened
 # read-only (-R) on a pseudo-terminal (script(1)); the status line is set to
-# "MSGS=<count>=" and mutt quits at once.
+# "MSGS=<count>=" and mutt quits at once; the last status drawn counts (a slow
+# mount may be drawn while mutt is still reading).
 mutt_count() {
 	command -v mutt >/dev/null && command -v script >/dev/null || return 1
 	TERM=vt100 timeout 30 script -qec "mutt -n -F /dev/null -R -e 'set folder=$T status_format=\"MSGS=%m=\"' -e 'push <quit>' -f '$1'" /dev/null </dev/null |
-		grep -ao 'MSGS=[0-9]*=' | head -n1 | tr -dc 0-9
+		grep -ao 'MSGS=[0-9]*=' | tail -n1 | tr -dc 0-9
 }
