@@ -1,6 +1,23 @@
 /* msgstore.c - the *_free helpers of the store interfaces; see msgstore.h. */
 #include <stdlib.h>
+#include <string.h>
 #include "msgstore.h"
+
+static int folder_cmp(const void *a, const void *b)
+{
+	const struct store_folder *x = a, *y = b;
+	int xi = !strcmp(x->name, "INBOX"), yi = !strcmp(y->name, "INBOX");
+
+	if (xi != yi)
+		return yi - xi;
+	return strcmp(x->name, y->name);
+}
+
+void store_folders_sort(struct store_folder *f, size_t n)
+{
+	if (n)
+		qsort(f, n, sizeof(*f), folder_cmp);
+}
 
 void store_folders_free(struct store_folder *f, size_t n)
 {

@@ -149,6 +149,8 @@ struct msg_dest {
 	char *label;
 };
 
+/* The order list_folders() promises: INBOX first, then by name. */
+void store_folders_sort(struct store_folder *f, size_t n);
 void store_folders_free(struct store_folder *f, size_t n);
 void store_msgs_free(struct store_msg *m, size_t n);
 /* Free the dest_key strings of n results (not the array). */

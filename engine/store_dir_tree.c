@@ -369,16 +369,6 @@ static enum ms_status walk_maildirpp(struct folder_list *l)
 	return st;
 }
 
-static int folder_cmp(const void *a, const void *b)
-{
-	const struct store_folder *x = a, *y = b;
-	int xi = !strcmp(x->name, "INBOX"), yi = !strcmp(y->name, "INBOX");
-
-	if (xi != yi)
-		return yi - xi;
-	return strcmp(x->name, y->name);
-}
-
 enum ms_status dir_folders(const char *root, enum dir_layout layout, struct store_folder **out,
 			   size_t *n, char *err, size_t errlen)
 {
@@ -396,7 +386,7 @@ enum ms_status dir_folders(const char *root, enum dir_layout layout, struct stor
 		return st;
 	}
 	if (l.n)
-		qsort(l.f, l.n, sizeof(*l.f), folder_cmp);
+		store_folders_sort(l.f, l.n);
 	*out = l.f;
 	*n = l.n;
 	return MS_OK;

@@ -141,16 +141,6 @@ char *store_imap_folder_name(const struct imap_namespaces *ns, const char *raw, 
 	return buf_detach(&b);
 }
 
-static int folder_cmp(const void *a, const void *b)
-{
-	const struct store_folder *x = a, *y = b;
-	int xi = !strcmp(x->name, "INBOX"), yi = !strcmp(y->name, "INBOX");
-
-	if (xi != yi)
-		return yi - xi;
-	return strcmp(x->name, y->name);
-}
-
 static enum ms_status fill_folder(struct istore *s, const struct imap_folder *f,
 				  struct store_folder *o)
 {
@@ -189,7 +179,7 @@ enum ms_status istore_list(struct istore *s, struct store_folder **out, size_t *
 		store_folders_free(v, nf);
 		return st;
 	}
-	qsort(v, nf, sizeof(*v), folder_cmp);
+	store_folders_sort(v, nf);
 	*out = v;
 	*n = nf;
 	return MS_OK;
