@@ -83,7 +83,9 @@ static int is_stale(const struct dir_dest *d, int dfd, const char *name)
 
 	if (!parse_tmp_name(name, &pid, &host, &hostlen) || fstatat(dfd, name, &st, 0) < 0)
 		return 0;
-	if (time(NULL) - st.st_mtime > STALE_AGE)
+	/* ctime, not mtime: a part file's mtime is already the message's
+	 * INTERNALDATE (years old) while another of our connections writes it. */
+	if (time(NULL) - st.st_ctime > STALE_AGE)
 		return 1;
 	if (hostlen != strlen(d->host) || strncmp(host, d->host, hostlen))
 		return 0;
