@@ -710,10 +710,12 @@ static void *reader_main(void *arg)
 	struct fctx *f = arg;
 	size_t i = 0;
 	struct batch *b;
+	enum ms_status st;
 
 	while (i < f->nitems && !copy_stopped(f->r) && !given_up(f) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
 		test_hook("fetch", 1);
+		st = b->st; /* once queued, b belongs to the worker, which may free it at once */
 		pthread_mutex_lock(&f->ql);
 		while (f->qlen == QDEPTH && !copy_stopped(f->r) && !f->gave_up)
 			pthread_cond_wait(&f->qc, &f->ql);
@@ -725,7 +727,7 @@ static void *reader_main(void *arg)
 		f->q[f->qlen++] = b;
 		pthread_cond_broadcast(&f->qc);
 		pthread_mutex_unlock(&f->ql);
-		if (b->st && ms_status_is_fatal_conn(b->st))
+		if (st && ms_status_is_fatal_conn(st))
 			break; /* the worker fails it and gives up (process_batch) */
 	}
 	pthread_mutex_lock(&f->ql);

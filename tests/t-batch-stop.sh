@@ -69,6 +69,7 @@ wait_running 3
 out=$("$MAILSTAGE" batch stop "$B")
 assert_contains "$out" "stopped the batch" "batch stop reports the batch stopped"
 wait "$pid" || rc=$?
+[ "$rc" = 4 ] || tail -n 60 "$T/run.log" >&2
 assert_eq "$rc" 4 "the stopped run exits 4"
 stopped_and_waiting 3 3
 assert_contains "$(cat "$B/MigrationErrors.csv")" "run the batch again to resume" "MigrationErrors.csv says what to do"
