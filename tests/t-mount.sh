@@ -95,7 +95,10 @@ assert_contains "$(cat "$T/append.err")" "Read-only file system" "writing into a
 # a Maildir reader from Debian: Python's mailbox module (Debian's python3)
 cnt=$(/usr/bin/python3 -c 'import mailbox, sys; print(len(mailbox.Maildir(sys.argv[1], factory=None, create=False)))' "$M/INBOX")
 assert_eq "$cnt" "$N" "python3 mailbox.Maildir counts $N messages"
-mcnt=$(mutt_count "$M/INBOX" 2>/dev/null) && assert_eq "$mcnt" "$N" "mutt -R -f opens the folder and counts $N messages"
+if mcnt=$(mutt_count "$M/INBOX" 2>/dev/null); then
+	[ "$mcnt" = "$N" ] || { echo "--- mutt showed:"; mutt_shown; echo; } >&2
+	assert_eq "$mcnt" "$N" "mutt -R -f opens the folder and counts $N messages"
+fi
 
 # statfs from cache
 files=$(stat -f -c %c "$M")

@@ -64,9 +64,13 @@ mount_listing() {
 # mutt_count DIR: the message count mutt shows for Maildir DIR, opened
 # read-only (-R) on a pseudo-terminal (script(1)); the status line is set to
 # "MSGS=<count>=" and mutt quits at once; the last status drawn counts (a slow
-# mount may be drawn while mutt is still reading).
+# mount may be drawn while mutt is still reading).  What mutt drew is kept
+# in $T/mutt.screen; mutt_shown prints its printable tail (for a failure).
 mutt_count() {
 	command -v mutt >/dev/null && command -v script >/dev/null || return 1
-	TERM=vt100 timeout 30 script -qec "mutt -n -F /dev/null -R -e 'set folder=$T status_format=\"MSGS=%m=\"' -e 'push <quit>' -f '$1'" /dev/null </dev/null |
-		grep -ao 'MSGS=[0-9]*=' | tail -n1 | tr -dc 0-9
+	TERM=vt100 timeout 120 script -qec "mutt -n -F /dev/null -R -e 'set folder=$T status_format=\"MSGS=%m=\"' -e 'push <quit>' -f '$1'" /dev/null </dev/null >"$T/mutt.screen"
+	grep -ao 'MSGS=[0-9]*=' "$T/mutt.screen" | tail -n1 | tr -dc 0-9
+}
+mutt_shown() {
+	tr -c '[:print:]\n' ' ' <"$T/mutt.screen" | tr -s ' ' | tail -c 600
 }
