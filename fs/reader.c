@@ -3,6 +3,7 @@
  * reader.h.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,12 @@
 #define BODY_MAX ((size_t)1 << 31) /* largest message we hold in memory */
 
 struct handle {
+	/*
+	 * The open's reference plus one per read in progress: the kernel may
+	 * RELEASE the file as soon as a read's reply reaches it, while that
+	 * read's thread is still returning through the handle.
+	 */
+	atomic_int refs;
 	struct msfs *fs;
 	struct folder *f;
 	uint64_t ino, size;
@@ -396,6 +403,7 @@ static struct handle *handle_new(struct msfs *fs, uint64_t ino)
 
 	if (!h)
 		return NULL;
+	atomic_init(&h->refs, 1);
 	h->fs = fs;
 	h->ino = ino;
 	h->chunk = CHUNK_MIN;
@@ -527,17 +535,30 @@ static int read_chunked(struct handle *h, uint64_t off, size_t len, reader_give_
 	return err;
 }
 
+static void handle_unref(struct handle *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	body_put(h->whole);
+	free(h->buf);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}
+
 int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx)
 {
-	if (off >= h->size) {
+	int err = 0;
+
+	atomic_fetch_add(&h->refs, 1); /* valid here: the kernel holds the file until we reply */
+	if (off >= h->size)
 		give(ctx, "", 0);
-		return 0;
-	}
-	if (h->whole) {
+	else if (h->whole)
 		give(ctx, h->whole->data + off, off + len > h->whole->len ? h->whole->len - off : len);
-		return 0;
-	}
-	return read_chunked(h, off, len, give, ctx);
+	else
+		err = read_chunked(h, off, len, give, ctx);
+	handle_unref(h);
+	return err;
 }
 
 void reader_plan(const struct handle *h, struct reader_plan *p)
@@ -547,11 +568,6 @@ void reader_plan(const struct handle *h, struct reader_plan *p)
 
 void reader_close(struct handle *h)
 {
-	if (!h)
-		return;
-	body_put(h->whole);
-	free(h->buf);
-	pthread_mutex_destroy(&h->mu);
-	pthread_cond_destroy(&h->cv);
-	free(h);
+	if (h)
+		handle_unref(h);
 }

@@ -47,6 +47,11 @@ int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wr
  */
 typedef void reader_give_fn(void *ctx, const char *p, size_t n);
 int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give, void *ctx);
+/*
+ * Drop the open's reference (RELEASE).  The handle is freed when the last
+ * read in progress returns: RELEASE can arrive while a read's thread is
+ * still between its reply and its return.
+ */
 void reader_close(struct handle *h);
 
 /*
