@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t-fault.sh - fault-injection campaign: a copy of a corpus-seeded source
 # (four folders, generated 1, 2 and 4 MiB messages so literals are long) to a
-# Dovecot destination, interrupted at FAULT_POINTS points (default 16) of
+# Dovecot destination, interrupted at FAULT_POINTS points (default 33) of
 # these kinds, in turn, with random parameters:
 #   kill9       kill -9 of mailstage at a random moment
 #   hook-*      kill -9 at an exact point (engine test hooks: N bytes of
@@ -11,21 +11,32 @@
 #   cut-c2s / cut-s2c     the connection to the destination (mid-APPEND) /
 #               from the source (mid-FETCH literal) cut at a random byte by
 #               tests/tools/relay; the run may recover by itself
+#   tls-cut-c2s / tls-cut-s2c  the same with the copy over TLS (imaps,
+#               verified with the harness's CA) through the relay to the
+#               servers' IMAPS ports: the cut lands mid-record, mostly
+#               mid-literal
 #   stall-c2s / stall-s2c  the same connection stalled instead: the run
 #               must not hang (its --timeout fires), it may recover
 #   src-stop    the source Dovecot SIGSTOPped: mailstage must end with a
 #               timeout error within a deadline, not hang; then SIGCONT
-# After each point: re-run until exit 0 (at most 4 times), then the
-# destination must equal a clean copy (per folder the same multiset of
-# flags + INTERNALDATE + size + SHA-256: none missing, none twice) and the
-# source must be unchanged (every folder's UIDVALIDITY, UIDNEXT and
-# imap_dump lines, UIDs included: checked every fourth point, after each
-# point that touched the source, and at the end).  First a fixed
+# A run whose connection was cut or stalled recovers (exit 0) or ends with
+# a documented error (1, 3, 4), never a crash or a sanitizer report.
+# Points come in pairs on one destination when the first point's run was
+# cut short: the second point's fault hits the run that resumes it, drawn
+# from what is left to copy (a pair with a tls-* kind runs over TLS
+# throughout).  After each pair or single point: re-run until exit 0 (at most 4 times),
+# then the destination must equal a clean copy (per folder the same
+# multiset of flags + INTERNALDATE + size + SHA-256: none missing, none
+# twice) and the source must be unchanged (every folder's UIDVALIDITY,
+# UIDNEXT and imap_dump lines, UIDs included: checked every fourth point,
+# after each pair that touched the source, and at the end).  First a fixed
 # regression point: a batch stored but not recorded (kill -9), then a run
 # that cannot read the source, then a run that must not upload it twice.
-# Then `mailstage batch run` interrupted by kill -9 of the batch process and
+# Then `mailstage batch run` (three users, seeded in the background while
+# the points run) interrupted by kill -9 of the batch process (twice) and
 # of the destination's imap process serving one mailbox (a worker's
-# session; batch workers are threads), re-run: every mailbox complete.
+# session; batch workers are threads), re-run: every mailbox complete, no
+# message twice.
 #
 # Knobs: FAULT_POINTS=N or a first argument N (the 'long' suite: 300);
 # FAULT_SEED=S replays a campaign's plan (printed first; the moments of
@@ -37,9 +48,9 @@ set -u
 . "$(dirname "$0")/lib/batch.sh"
 harness_init
 harness_need_mailstage
-POINTS=${1:-${FAULT_POINTS:-16}}
+POINTS=${1:-${FAULT_POINTS:-33}}
 SEED=${FAULT_SEED:-$(( $(date +%s) % 100000 ))}
-harness_timeout $((300 + POINTS * 30))
+harness_timeout $((240 + POINTS * 18))
 RELAY=${RELAY:-${MESON_BUILD_ROOT:-$REPO_TOP/build}/tests/tools/relay}
 [ -x "$RELAY" ] || fail "relay not built: $RELAY"
 RANDOM=$SEED
@@ -72,21 +83,54 @@ SRC_BEFORE=$(fdump src alice full) || fail "reading the source"
 nmsg=$(grep -c '^[0-9]' <<<"$SRC_BEFORE")
 pass "source: $nmsg messages in 4 folders, 1, 2 and 4 MiB ones among them"
 
+# The batch part's users are seeded in the background while the points run
+# (other users than alice: what the points copy and check is not touched);
+# batch_seeded waits for that, before a point stops the source and before
+# the batch part.
+users="carol dave erin"
+SEEDER=
+if [ "${FAULT_BATCH:-1}" != 0 ]; then
+	(
+		for u in $users; do
+			seed_corpus src "$u" INBOX 'mime4j/*.eml' >/dev/null
+			seed_corpus src "$u" Archive 'stalwart-mail-parser/*.eml' >/dev/null
+			big_message "$T/big-$u.eml" 2 "batch-$u"
+			seed_message src "$u" INBOX "$T/big-$u.eml" '\Flagged' >/dev/null ||
+				fail "seeding a big message for $u"
+		done
+	) &
+	SEEDER=$!
+fi
+batch_seeded() {
+	[ -n "$SEEDER" ] || return 0
+	wait "$SEEDER" || fail "seeding the batch users (carol dave erin) failed"
+	SEEDER=
+}
+
 # The copy always goes through a relay on a fixed port per side (the state
 # file is bound to the URLs): a faithful one, or for a point a faulty one.
+# It relays to the server's IMAP port, or with TLS=1 to its IMAPS port.
 SRC_RP=$(harness_free_port)
 DST_RP=$(harness_free_port)
-declare -A RELAY_PID
+TLS=0
+declare -A RELAY_PID RELAY_AS
 
-# relay_start SIDE ARGS...: (re)start SIDE's relay (src or dst) with ARGS.
+# relay_start SIDE ARGS...: (re)start SIDE's relay (src or dst) with ARGS;
+# without ARGS a faithful relay, kept if one for this TLS mode runs.
 relay_start() {
-	local side=$1 rp tp f=$T/relay-$1.port
+	local side=$1 rp tp f=$T/relay-$1.port as="$TLS $*"
 	shift
+	if [ $# = 0 ] && [ "${RELAY_AS[$side]:-}" = "$as" ] &&
+		kill -0 "${RELAY_PID[$side]:-x}" 2>/dev/null; then
+		return 0
+	fi
 	relay_stop "$side"
 	if [ "$side" = src ]; then rp=$SRC_RP tp=$SRC_PORT; else rp=$DST_RP tp=$DST_PORT; fi
+	[ "$TLS" = 1 ] && tp=$(_harness_var "$side" TLSPORT)
 	rm -f "$f"
 	"$RELAY" --listen "$rp" --to "$tp" --port-file "$f" "$@" 2>>"$T/relay.log" &
 	RELAY_PID[$side]=$!
+	RELAY_AS[$side]=$as
 	harness_register_pid "$!"
 	for _ in $(seq 1 100); do
 		[ -s "$f" ] && return 0
@@ -103,10 +147,22 @@ relay_stop() {
 	RELAY_PID[$1]=
 }
 
-MS_ARGS=(copy --tls none --progress none --timeout 3 --connect-timeout 3
-	--batch 20 --state "$T/st.sqlite"
-	--source-password-file "$SRC_PW" --dest-password-file "$DST_PW")
-MS_URLS=("imap://alice@127.0.0.1:$SRC_RP/" "imap://bob@127.0.0.1:$DST_RP/")
+# use_tls 0|1: the copy's arguments for plain IMAP, or for IMAPS (both
+# sides) verified against the harness's CA.
+use_tls() {
+	TLS=$1
+	MS_ARGS=(copy --progress none --timeout 3 --connect-timeout 3
+		--batch 20 --state "$T/st.sqlite"
+		--source-password-file "$SRC_PW" --dest-password-file "$DST_PW")
+	if [ "$TLS" = 1 ]; then
+		MS_ARGS+=(--tls ssl --ca-file "$CA_FILE")
+		MS_URLS=("imaps://alice@127.0.0.1:$SRC_RP/" "imaps://bob@127.0.0.1:$DST_RP/")
+	else
+		MS_ARGS+=(--tls none)
+		MS_URLS=("imap://alice@127.0.0.1:$SRC_RP/" "imap://bob@127.0.0.1:$DST_RP/")
+	fi
+}
+use_tls 0
 MS_EXTRA=() # more options for one run
 
 # ms_bg [ENV=V...]: start mailstage copy in the background; $! is mailstage.
@@ -175,7 +231,7 @@ check_clean() {
 	fi
 	pass "point $P ($LABEL): clean copy after $try re-run(s)"
 	# the source: every fourth point and after each that touched it
-	if [ $((P % 4)) = 0 ] || [[ "$KIND" == *s2c ]] || [ "$KIND" = src-stop ]; then
+	if [ $((P % 4)) = 0 ] || [ "$SRC_TOUCHED" = 1 ]; then
 		got=$(fdump src alice full)
 		if [ "$got" != "$SRC_BEFORE" ]; then
 			diff <(printf '%s\n' "$SRC_BEFORE") <(printf '%s\n' "$got") | head -n 20 >&2
@@ -189,7 +245,7 @@ check_clean() {
 relay_start src
 relay_start dst
 reset_dst
-P=0 LABEL=calibration KIND=none
+P=0 LABEL=calibration KIND=none SRC_TOUCHED=1
 ms_run 300
 assert_eq "$RC" 0 "a clean copy through the relays exits 0"
 CAL_MS=$ELAPSED
@@ -211,13 +267,15 @@ assert_ne "$RC" 0 "regression: the run that cannot read the source fails (exit $
 pass "regression: it gave up after the first failed batch (${ELAPSED} ms)"
 check_clean
 
-KINDS=(kill9 hook-bytes dst-restart cut-c2s cut-s2c hook-fetch stall-c2s kill9 hook-store
-	src-stop stall-s2c)
+# in turn a kind that interrupts the run and one that may let it recover:
+# a pair's second point resumes the first's copy only if that was cut short
+KINDS=(kill9 cut-c2s hook-bytes dst-restart hook-fetch cut-s2c hook-store stall-c2s
+	kill9 tls-cut-s2c hook-bytes stall-s2c src-stop tls-cut-c2s)
 [ -n "${FAULT_KINDS:-}" ] && read -r -a KINDS <<<"$FAULT_KINDS"
 
 # point_kill9: kill -9 at a random moment of the run.
 point_kill9() {
-	rnd "$CAL_MS"
+	rnd "$RUN_MS"
 	LABEL="kill -9 after ${R} ms"
 	ms_bg
 	local pid=$!
@@ -235,7 +293,7 @@ point_hook() {
 
 point_dst_restart() {
 	local down
-	rnd "$CAL_MS"
+	rnd "$RUN_MS"
 	LABEL="destination killed after ${R} ms"
 	ms_bg
 	local pid=$!
@@ -252,11 +310,23 @@ point_dst_restart() {
 point_relay() {
 	local dir=$1 stall=$2 side max
 	if [ "$dir" = c2s ]; then side=dst; else side=src; fi
-	max=$UP_BYTES
+	max=$RUN_BYTES
 	rnd "$max"
-	LABEL="$side connection $([ -n "$stall" ] && echo stalled || echo cut) after $((R + 1)) bytes $dir"
+	LABEL="$side $([ "$TLS" = 1 ] && echo "TLS ")connection $([ -n "$stall" ] && echo stalled || echo cut) after $((R + 1)) bytes $dir"
 	relay_start "$side" "--$dir" "$((R + 1))" $stall
 	ms_run 150
+	# recovered (0), or ended with a documented error: 1 some failed, 3
+	# cannot connect or log in, 4 interrupted; never a crash
+	case $RC in
+	0 | 1 | 3 | 4) ;;
+	*)
+		cat "$T/ms.err" >&2
+		fail "point $P ($LABEL): exit $RC is not a clean error" ;;
+	esac
+	if grep -q 'Sanitizer\|runtime error:' "$T/ms.err"; then
+		cat "$T/ms.err" >&2
+		fail "point $P ($LABEL): a sanitizer report"
+	fi
 }
 
 # The source stopped: with --timeout 1 and retries 100 ms apart, a command
@@ -266,7 +336,7 @@ point_relay() {
 # later), not spend that again on every batch left.  Deadline: 45 s.
 point_src_stop() {
 	local pids
-	rnd "$CAL_MS"
+	rnd "$RUN_MS"
 	LABEL="source stopped after ${R} ms"
 	MS_EXTRA=(--timeout 1 --connect-timeout 1)
 	ms_bg MAILSTAGE_TEST_BACKOFF_MS=100
@@ -289,26 +359,61 @@ point_src_stop() {
 	pass "point $P: a timeout error was reported"
 }
 
+kind_of() { echo "${KINDS[$(( ($1 - 1) % ${#KINDS[@]} ))]}"; }
+
+# Points come in pairs on one destination when they can: a point whose run
+# was cut short leaves its copy to the next point's run (the resume), whose
+# fault lands in what is left (its moment and byte drawn from the bytes
+# still to copy); then the re-runs and the checks.  A point whose run
+# completed is checked alone.  A pair is over TLS when one of its kinds is
+# tls-* (the state is bound to the URLs).
+OPEN=
 for ((P = 1; P <= POINTS; P++)); do
-	KIND=${KINDS[$(( (P - 1) % ${#KINDS[@]} ))]}
-	reset_dst
+	KIND=$(kind_of "$P")
+	if [ -z "$OPEN" ]; then
+		NEXT=
+		[ "$P" -lt "$POINTS" ] && NEXT=$(kind_of $((P + 1)))
+		if [[ "$KIND $NEXT" == *tls-* ]]; then use_tls 1; else use_tls 0; fi
+		reset_dst
+		SRC_TOUCHED=0 FIRST=
+		RUN_MS=$CAL_MS RUN_BYTES=$UP_BYTES RUN_BATCH=$NBATCH
+	else
+		RUN_BYTES=$(du -sb "$DST_MAILDIR/bob" 2>/dev/null | cut -f1)
+		RUN_BYTES=$((UP_BYTES - ${RUN_BYTES:-0}))
+		[ "$RUN_BYTES" -ge $((UP_BYTES / 20)) ] || RUN_BYTES=$((UP_BYTES / 20))
+		RUN_MS=$(( CAL_MS * (RUN_BYTES / 1000) / (UP_BYTES / 1000) + 1 ))
+		RUN_BATCH=$(( NBATCH * (RUN_BYTES / 1000) / (UP_BYTES / 1000) + 1 ))
+	fi
 	relay_start src
 	relay_start dst
 	case $KIND in
 	kill9) point_kill9 ;;
-	hook-bytes) point_hook bytes "$UP_BYTES" ;;
-	hook-fetch) point_hook fetch "$NBATCH" ;;
-	hook-store) point_hook store "$NBATCH" ;;
+	hook-bytes) point_hook bytes "$RUN_BYTES" ;;
+	hook-fetch) point_hook fetch "$RUN_BATCH" ;;
+	hook-store) point_hook store "$RUN_BATCH" ;;
 	dst-restart) point_dst_restart ;;
 	cut-c2s) point_relay c2s "" ;;
 	cut-s2c) point_relay s2c "" ;;
+	tls-cut-c2s) point_relay c2s "" ;;
+	tls-cut-s2c) point_relay s2c "" ;;
 	stall-c2s) point_relay c2s --stall ;;
 	stall-s2c) point_relay s2c --stall ;;
-	src-stop) point_src_stop ;;
+	src-stop)
+		batch_seeded
+		point_src_stop ;;
 	esac
-	echo "# point $P: $KIND: $LABEL: exit $RC in ${ELAPSED} ms"
+	echo "# point $P: $KIND$([ "$TLS" = 1 ] && echo " over TLS")$([ -n "$OPEN" ] &&
+		echo " (resuming point $((P - 1)))"): $LABEL: exit $RC in ${ELAPSED} ms"
+	[[ "$KIND" == *s2c ]] || [ "$KIND" = src-stop ] && SRC_TOUCHED=1
+	if [ -z "$OPEN" ] && [ "$RC" != 0 ] && [ "$P" -lt "$POINTS" ]; then
+		OPEN=1 FIRST=$LABEL
+		continue
+	fi
+	[ -n "$OPEN" ] && LABEL="$FIRST, then $LABEL"
+	OPEN=
 	check_clean
 done
+use_tls 0
 relay_stop src
 relay_stop dst
 assert_eq "$(fdump src alice full)" "$SRC_BEFORE" "after $POINTS points the source is unchanged"
@@ -316,12 +421,10 @@ assert_eq "$(fdump src alice full)" "$SRC_BEFORE" "after $POINTS points the sour
 [ "${FAULT_BATCH:-1}" = 0 ] && harness_done
 
 # ---- batch run interrupted
-users="carol dave erin"
+batch_seeded
+declare -A SRC_OF
 for u in $users; do
-	seed_corpus src "$u" INBOX 'mime4j/*.eml' >/dev/null
-	seed_corpus src "$u" Archive 'stalwart-mail-parser/*.eml' >/dev/null
-	big_message "$T/big-$u.eml" 2 "batch-$u"
-	seed_message src "$u" INBOX "$T/big-$u.eml" '\Flagged' >/dev/null
+	SRC_OF[$u]=$(fdump src "$u" content INBOX Archive) || fail "reading $u's source"
 done
 {
 	echo 'EmailAddress,UserName,Password'
@@ -357,15 +460,14 @@ batch_point() {
 	done
 	[ "$rc" = 0 ] || { tail -n 20 "$T/run.log" >&2; fail "batch ($label): re-runs exit $rc"; }
 	for u in $users; do
-		[ "$(fdump dst "$u@$BATCH_DOMAIN*admin" content INBOX Archive)" == \
-			"$(fdump src "$u" content INBOX Archive)" ] ||
+		[ "$(fdump dst "$u@$BATCH_DOMAIN*admin" content INBOX Archive)" == "${SRC_OF[$u]}" ] ||
 			fail "batch ($label): $u differs from its source"
 	done
 	pass "batch ($label, after ${R} ms): every mailbox complete, no duplicate"
 }
 
-# two points, more in a long campaign
-for ((i = 0; i < 2 + POINTS / 50; i++)); do
+# three points, more in a long campaign
+for ((i = 0; i < 3 + POINTS / 50; i++)); do
 	rm -rf "$T/b"
 	for u in $users; do rm -rf "$DST_MAILDIR/$u"; done
 	if [ $((i % 2)) = 0 ]; then

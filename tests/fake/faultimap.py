@@ -23,7 +23,9 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
   trickle         "* OK " and then one byte every 0.3 s, without end
   stall           half a FETCH response, then silence
   wrongsize       no body fault, but RFC822.SIZE lies (too small, too large)
-  droplogin       the connection closes right after a successful login
+  droplogin       the connection closes right after a successful login;
+                  with COUNT N > 0 only from the (N+1)th login on (the first
+                  N sessions are served: a mount's later connections drop)
   throttle-fetch  the first COUNT body fetches: NO [THROTTLED] with an
                   Exchange-style "Suggested Backoff Time: 700 milliseconds"
   throttle-append the first COUNT APPENDs: the same refusal (destination)
@@ -72,6 +74,15 @@ class State:
     outdir = None
     msgs = []
     uidnext = 4
+    seen = {}
+
+    @classmethod
+    def spare(cls, what):
+        """droplogin: True for the first COUNT logins (served as usual);
+        with COUNT 0 never."""
+        with cls.lock:
+            cls.seen[what] = cls.seen.get(what, 0) + 1
+            return cls.seen[what] <= cls.count
 
     @classmethod
     def take(cls):
@@ -124,7 +135,7 @@ class Handler(socketserver.StreamRequestHandler):
             return
 
     def logged_in(self, tag):
-        if State.mode == "droplogin":
+        if State.mode == "droplogin" and not State.spare("login"):
             self.send("%s OK [CAPABILITY %s] logged in\r\n" % (tag, CAPS))
             return "bye"
         self.send("%s OK [CAPABILITY %s] logged in\r\n" % (tag, CAPS))
