@@ -13,6 +13,7 @@
  * daemonize (unless -f) -> threads -> loop.  Threads start only after
  * daemonizing, because fork() keeps only the calling thread.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include "bodycache.h"
 #include "cli.h"
+#include "diskcache.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "listing.h"
@@ -110,6 +112,21 @@ static int server_setup(struct msfs *fs)
 	return cli_server_setup(&fs->srv, fs->cfg.url, &cs, "MAILSTAGE_PASSWORD");
 }
 
+/* The on-disk cache, keyed by who we are on which server (never the password). */
+static int open_diskcache(struct msfs *fs)
+{
+	char id[1024];
+
+	if (!fs->cfg.cache_dir)
+		return 0;
+	snprintf(id, sizeof(id), "%s:%d\n%s\n%s", fs->srv.host, fs->srv.port, fs->srv.user,
+		 fs->cfg.authzid ? fs->cfg.authzid : "");
+	if (diskcache_open(fs->cfg.cache_dir, id, fs->cfg.cache_dir_max, &fs->dcache))
+		return cli_error("mount", EXIT_USAGE, "cache_dir=%s: %s", fs->cfg.cache_dir,
+				 strerror(errno));
+	return 0;
+}
+
 /* "-oro,...,fsname=imap://alice@host:143" with commas in the name escaped. */
 static int add_mount_opts(struct msfs *fs, struct fuse_args *args)
 {
@@ -149,7 +166,8 @@ int cmd_mount(int argc, char **argv)
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.started = time(NULL);
-	if ((rc = add_mount_opts(&fs, &args) ? EXIT_USAGE : 0) || (rc = connect_and_list(&fs)))
+	if ((rc = add_mount_opts(&fs, &args) ? EXIT_USAGE : 0) || (rc = open_diskcache(&fs)) ||
+	    (rc = connect_and_list(&fs)))
 		goto out_server;
 	fs.cache = bodycache_new(fs.cfg.cache_max);
 	rc = fs.cache ? startup(&fs, &args, fo.mountpoint, fo.foreground) : EXIT_USAGE;
@@ -158,6 +176,8 @@ int cmd_mount(int argc, char **argv)
 	listing_drop_all(fs.tree);
 	tree_free(fs.tree);
 out_server:
+	diskcache_free(fs.dcache);
+	fs.dcache = NULL;
 	server_free(&fs.srv);
 out_args:
 	free(fo.mountpoint);
