@@ -51,6 +51,13 @@ int imap_alive(const struct imap *im);
 
 enum ms_status imap_capability(struct imap *im);
 enum ms_status imap_noop(struct imap *im);
+/*
+ * GETQUOTAROOT raw (QUOTA capability, else MS_ERR_USAGE): the STORAGE
+ * resource of the tightest quota root, in bytes.  MS_ERR_NOTFOUND when the
+ * server names no root with a STORAGE limit (no quota for this account).
+ */
+enum ms_status imap_quota_storage(struct imap *im, const char *raw, uint64_t *used,
+				  uint64_t *limit);
 
 /* ---- namespaces and folders ---- */
 

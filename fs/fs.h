@@ -33,6 +33,7 @@ struct pool;
 struct tree;
 struct bodycache;
 struct diskcache;
+struct quota;
 struct refresher;
 
 struct msfs {
@@ -43,6 +44,7 @@ struct msfs {
 	struct bodycache *cache;
 	struct diskcache *dcache; /* NULL without -o cache_dir= */
 	struct refresher *rf;
+	struct quota *quota;       /* GETQUOTAROOT numbers for statfs */
 	struct fuse_session *se;
 	time_t started; /* wall clock: mtime of directories */
 	uid_t uid;

@@ -28,6 +28,7 @@
 #include "listing.h"
 #include "mount.h"
 #include "pool.h"
+#include "quota.h"
 #include "refresh.h"
 #include "tree.h"
 
@@ -88,6 +89,10 @@ static int connect_and_list(struct msfs *fs)
 		return EXIT_CONNECT;
 	}
 	st = tree_build(f, n, fs->cfg.hide_shared, &fs->tree);
+	if (!st && !(fs->quota = quota_new()))
+		st = MS_ERR_NOMEM;
+	if (!st)
+		quota_load(fs->quota, im);
 	imap_folders_free(f, n);
 	imap_namespaces_free(&ns);
 	if (!st)
@@ -176,6 +181,7 @@ int cmd_mount(int argc, char **argv)
 	listing_drop_all(fs.tree);
 	tree_free(fs.tree);
 out_server:
+	quota_free(fs.quota);
 	diskcache_free(fs.dcache);
 	fs.dcache = NULL;
 	server_free(&fs.srv);
