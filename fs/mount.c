@@ -49,7 +49,8 @@ static int startup(struct msfs *fs, struct fuse_args *args, const char *mnt, int
 	if (fuse_daemonize(foreground))
 		goto out_unmount;
 	msfs_log_to_syslog(!foreground);
-	if (refresher_start(fs, &fs->rf) || !(lc = fuse_loop_cfg_create()))
+	if (refresher_start(fs, &fs->rf) || pool_keepalive_start(fs->pool, fs->cfg.keepalive_s) ||
+	    !(lc = fuse_loop_cfg_create()))
 		goto out_unmount;
 	fuse_loop_cfg_set_max_threads(lc, 16);
 	fuse_loop_cfg_set_clone_fd(lc, 0);
