@@ -65,7 +65,7 @@ static void path_of(const struct diskcache *dc, const char *folder, uint32_t uid
 
 struct dfile {
 	char *path;
-	time_t mtime;
+	struct timespec mtime; /* ns: a burst of reads falls in one second */
 	uint64_t size;
 };
 
@@ -88,16 +88,32 @@ static int scan_add(struct scan *s, const char *path, const struct stat *st)
 	}
 	if (!(s->f[s->n].path = strdup(path)))
 		return -1;
-	s->f[s->n].mtime = st->st_mtime;
+	s->f[s->n].mtime = st->st_mtim;
 	s->f[s->n].size = (uint64_t)st->st_size;
 	s->n++;
 	s->bytes += (uint64_t)st->st_size;
 	return 0;
 }
 
+/* 1 if name has the form of a <server> or <folder> directory: 16 hex digits. */
+static int is_hash_name(const char *name)
+{
+	return strlen(name) == 16 && strspn(name, "0123456789abcdef") == 16;
+}
+
+/* 1 if name has the form of a cached message: <uidvalidity>.<uid>. */
+static int is_msg_name(const char *name)
+{
+	size_t a = strspn(name, "0123456789");
+
+	return a && name[a] == '.' && name[a + 1] && !name[a + 1 + strspn(name + a + 1, "0123456789")];
+}
+
 /*
- * Every regular file depth levels below path (DIR/<server>/<folder>/file:
- * depth 3).  Temp files of crashed writers (one level up) are removed.
+ * Every cached message depth levels below path (DIR/<server>/<folder>/file:
+ * depth 3).  Temp files of crashed writers (in DIR/<server>) are removed.
+ * Only names of our own layout are counted or ever removed, so a cache_dir
+ * given by mistake (a home directory) loses nothing but our files.
  */
 static int scan_dir(struct scan *s, const char *path, int depth)
 {
@@ -115,12 +131,12 @@ static int scan_dir(struct scan *s, const char *path, int depth)
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub) ||
 		    lstat(sub, &st))
 			continue;
-		if (S_ISDIR(st.st_mode) && depth > 1)
+		if (S_ISDIR(st.st_mode) && depth > 1 && is_hash_name(de->d_name))
 			rc = scan_dir(s, sub, depth - 1);
-		else if (S_ISREG(st.st_mode) && !strncmp(de->d_name, ".tmp.", 5)) {
+		else if (S_ISREG(st.st_mode) && depth == 2 && !strncmp(de->d_name, ".tmp.", 5)) {
 			if (time(NULL) - st.st_mtime > TMP_MAX_AGE)
 				unlink(sub);
-		} else if (S_ISREG(st.st_mode) && depth == 1)
+		} else if (S_ISREG(st.st_mode) && depth == 1 && is_msg_name(de->d_name))
 			rc = scan_add(s, sub, &st);
 	}
 	closedir(d);
@@ -138,7 +154,9 @@ static int by_mtime(const void *a, const void *b)
 {
 	const struct dfile *x = a, *y = b;
 
-	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return (x->mtime.tv_nsec > y->mtime.tv_nsec) - (x->mtime.tv_nsec < y->mtime.tv_nsec);
 }
 
 /* Count DIR (every server's files: the bound is the directory's) and trim it. */

@@ -3,7 +3,10 @@
  * second grep -r, an rsync re-run or a remount reads from disk instead of
  * the server.  Bounded in bytes (-o cache_dir_max=, default 1G): when a
  * write takes the directory over the bound, the least recently used files
- * (oldest mtime; a hit touches its file) go until it is under 90 % of it.
+ * (oldest mtime; a hit touches its file) go until it is under 90 % of it;
+ * the bound covers every server's files in DIR, and a body larger than a
+ * quarter of it is not stored.  Only files of the layout below are ever
+ * counted or removed.
  *
  * Layout: DIR/<server>/<folder>/<uidvalidity>.<uid>, where <server> is a
  * hash of host:port, user and authzid (never a password) and <folder> a
