@@ -494,6 +494,18 @@ enum ms_status imap_noop(struct imap *im)
 	return imap_simple(im, NULL, NULL, "NOOP");
 }
 
+enum ms_status imap_check(struct imap *im)
+{
+	enum ms_status st;
+
+	if (!imap_alive(im))
+		return MS_ERR_CLOSED;
+	st = imap_drain(im);
+	if (!st && !imap_alive(im))
+		st = imap_fail(im, MS_ERR_CLOSED, "the server ended the idle session (BYE)");
+	return st;
+}
+
 enum ms_status imap_quote(struct buf *b, const char *s)
 {
 	enum ms_status st = buf_addc(b, '"');

@@ -51,6 +51,20 @@ int imap_alive(const struct imap *im);
 
 enum ms_status imap_capability(struct imap *im);
 enum ms_status imap_noop(struct imap *im);
+/*
+ * For a connection that sat idle: take in what the server sent meanwhile
+ * (an autologout BYE, EOF from a killed server process) without waiting
+ * for more.  MS_OK while the connection is usable, else MS_ERR_CLOSED (or
+ * another fatal status): close it and connect again.  No round trip.
+ */
+enum ms_status imap_check(struct imap *im);
+/*
+ * GETQUOTAROOT raw (QUOTA capability, else MS_ERR_USAGE): the STORAGE
+ * resource of the tightest quota root, in bytes.  MS_ERR_NOTFOUND when the
+ * server names no root with a STORAGE limit (no quota for this account).
+ */
+enum ms_status imap_quota_storage(struct imap *im, const char *raw, uint64_t *used,
+				  uint64_t *limit);
 
 /* ---- namespaces and folders ---- */
 

@@ -1,7 +1,7 @@
 /*
  * fs.h - the one context object of a mailstage mount, shared by every fs/
  * module: the options, the server, the connection pool, the folder tree,
- * the body cache and the FUSE session.
+ * the body caches and the FUSE session.
  *
  * Lifetime: cmd_mount() fills it before mounting and frees it after the
  * session loop ends.  Fields are set once before the loop starts and never
@@ -22,15 +22,18 @@
 struct mount_cfg {
 	char *url;
 	char *password_file, *ca_file, *tls, *auth, *authzid, *cache_dir;
-	char *cache_max_s, *whole_max_s;
+	char *cache_max_s, *whole_max_s, *cache_dir_max_s;
 	int timeout_s, connect_timeout_s, dir_timeout_s, msg_timeout_s;
 	int connections, hide_shared, insecure, debug, size_trust, allow_other;
-	uint64_t cache_max, whole_max; /* bytes, parsed from the _s strings */
+	int keepalive_s; /* NOOP on idle connections every so often, 0: never */
+	uint64_t cache_max, whole_max, cache_dir_max; /* bytes, parsed from the _s strings */
 };
 
 struct pool;
 struct tree;
 struct bodycache;
+struct diskcache;
+struct quota;
 struct refresher;
 
 struct msfs {
@@ -39,7 +42,9 @@ struct msfs {
 	struct pool *pool;
 	struct tree *tree;
 	struct bodycache *cache;
+	struct diskcache *dcache; /* NULL without -o cache_dir= */
 	struct refresher *rf;
+	struct quota *quota;       /* GETQUOTAROOT numbers for statfs */
 	struct fuse_session *se;
 	time_t started; /* wall clock: mtime of directories */
 	uid_t uid;

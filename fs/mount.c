@@ -13,6 +13,7 @@
  * daemonize (unless -f) -> threads -> loop.  Threads start only after
  * daemonizing, because fork() keeps only the calling thread.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,13 @@
 #include <unistd.h>
 #include "bodycache.h"
 #include "cli.h"
+#include "diskcache.h"
 #include "exitcode.h"
 #include "fs.h"
 #include "listing.h"
 #include "mount.h"
 #include "pool.h"
+#include "quota.h"
 #include "refresh.h"
 #include "tree.h"
 
@@ -46,7 +49,8 @@ static int startup(struct msfs *fs, struct fuse_args *args, const char *mnt, int
 	if (fuse_daemonize(foreground))
 		goto out_unmount;
 	msfs_log_to_syslog(!foreground);
-	if (refresher_start(fs, &fs->rf) || !(lc = fuse_loop_cfg_create()))
+	if (refresher_start(fs, &fs->rf) || pool_keepalive_start(fs->pool, fs->cfg.keepalive_s) ||
+	    !(lc = fuse_loop_cfg_create()))
 		goto out_unmount;
 	fuse_loop_cfg_set_max_threads(lc, 16);
 	fuse_loop_cfg_set_clone_fd(lc, 0);
@@ -86,6 +90,10 @@ static int connect_and_list(struct msfs *fs)
 		return EXIT_CONNECT;
 	}
 	st = tree_build(f, n, fs->cfg.hide_shared, &fs->tree);
+	if (!st && !(fs->quota = quota_new()))
+		st = MS_ERR_NOMEM;
+	if (!st)
+		quota_load(fs->quota, im);
 	imap_folders_free(f, n);
 	imap_namespaces_free(&ns);
 	if (!st)
@@ -108,6 +116,21 @@ static int server_setup(struct msfs *fs)
 	};
 
 	return cli_server_setup(&fs->srv, fs->cfg.url, &cs, "MAILSTAGE_PASSWORD");
+}
+
+/* The on-disk cache, keyed by who we are on which server (never the password). */
+static int open_diskcache(struct msfs *fs)
+{
+	char id[1024];
+
+	if (!fs->cfg.cache_dir)
+		return 0;
+	snprintf(id, sizeof(id), "%s:%d\n%s\n%s", fs->srv.host, fs->srv.port, fs->srv.user,
+		 fs->cfg.authzid ? fs->cfg.authzid : "");
+	if (diskcache_open(fs->cfg.cache_dir, id, fs->cfg.cache_dir_max, &fs->dcache))
+		return cli_error("mount", EXIT_USAGE, "cache_dir=%s: %s", fs->cfg.cache_dir,
+				 strerror(errno));
+	return 0;
 }
 
 /* "-oro,...,fsname=imap://alice@host:143" with commas in the name escaped. */
@@ -149,7 +172,8 @@ int cmd_mount(int argc, char **argv)
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.started = time(NULL);
-	if ((rc = add_mount_opts(&fs, &args) ? EXIT_USAGE : 0) || (rc = connect_and_list(&fs)))
+	if ((rc = add_mount_opts(&fs, &args) ? EXIT_USAGE : 0) || (rc = open_diskcache(&fs)) ||
+	    (rc = connect_and_list(&fs)))
 		goto out_server;
 	fs.cache = bodycache_new(fs.cfg.cache_max);
 	rc = fs.cache ? startup(&fs, &args, fo.mountpoint, fo.foreground) : EXIT_USAGE;
@@ -158,6 +182,9 @@ int cmd_mount(int argc, char **argv)
 	listing_drop_all(fs.tree);
 	tree_free(fs.tree);
 out_server:
+	quota_free(fs.quota);
+	diskcache_free(fs.dcache);
+	fs.dcache = NULL;
 	server_free(&fs.srv);
 out_args:
 	free(fo.mountpoint);

@@ -1,5 +1,5 @@
 /*
- * ops_meta.c - statfs and xattrs from cache, and EROFS for every write;
+ * ops_meta.c - statfs (quota or summed sizes) and xattrs from cache, and EROFS for every write;
  * see ops.h.
  */
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include "attr.h"
 #include "listing.h"
+#include "quota.h"
 #include "ops.h"
 #include "tree.h"
 
@@ -15,7 +16,7 @@ void ms_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct msfs *fs = fuse_req_userdata(req);
 	struct statvfs sv;
-	uint64_t bytes = 0, files = 0;
+	uint64_t bytes = 0, files = 0, used, limit;
 
 	for (size_t i = 0; i < fs->tree->nfolders; i++) {
 		struct folder *f = fs->tree->folders[i];
@@ -29,6 +30,10 @@ void ms_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_bsize = sv.f_frsize = 4096;
 	sv.f_blocks = (bytes + 4095) / 4096;
 	sv.f_files = files + fs->tree->nnodes;
+	if (quota_get(fs, &used, &limit)) { /* df shows the account's size and usage */
+		sv.f_blocks = limit / 4096;
+		sv.f_bfree = sv.f_bavail = used < limit ? (limit - used) / 4096 : 0;
+	}
 	sv.f_namemax = 255;
 	sv.f_flag = ST_RDONLY;
 	fuse_reply_statfs(req, &sv);

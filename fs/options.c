@@ -22,6 +22,8 @@ static const struct fuse_opt mount_opts[] = {
 	OPT("cache_max=%s", cache_max_s, 0),
 	OPT("whole_max=%s", whole_max_s, 0),
 	OPT("cache_dir=%s", cache_dir, 0),
+	OPT("cache_dir_max=%s", cache_dir_max_s, 0),
+	OPT("keepalive=%d", keepalive_s, 0),
 	OPT("hide_shared", hide_shared, 1),
 	OPT("password_file=%s", password_file, 0),
 	OPT("ca_file=%s", ca_file, 0),
@@ -61,6 +63,9 @@ static const char usage[] =
 	"  connections=N        IMAP connections, 1 for listings + N-1 for bodies (default 4)\n"
 	"  cache_max=BYTES      memory for whole cached messages (default 256M)\n"
 	"  whole_max=BYTES      messages up to this are fetched whole (default 1M)\n"
+	"  cache_dir=DIR        keep whole messages on disk too (reused by later mounts)\n"
+	"  cache_dir_max=BYTES  bound of cache_dir, least recently used out (default 1G)\n"
+	"  keepalive=S          NOOP on idle connections every S seconds, 0: off (default 120)\n"
 	"  size=verify|trust    check RFC822.SIZE on open (default verify)\n"
 	"  hide_shared          leave out shared and other users' folders\n"
 	"  imap_debug           log the IMAP conversation (with -f)\n"
@@ -117,20 +122,25 @@ static void set_defaults(struct mount_cfg *c)
 	c->connections = 4;
 	c->cache_max = 256ull << 20;
 	c->whole_max = 1ull << 20;
+	c->cache_dir_max = 1ull << 30;
+	c->keepalive_s = 120;
 }
 
 static const char *check(struct mount_cfg *c)
 {
 	if (!c->url || (strncmp(c->url, "imap://", 7) && strncmp(c->url, "imaps://", 8)))
 		return "the first argument must be an imap:// or imaps:// URL";
-	if (parse_bytes(c->cache_max_s, &c->cache_max) || parse_bytes(c->whole_max_s, &c->whole_max))
-		return "cache_max= and whole_max= take a byte count such as 65536, 512K, 256M";
+	if (parse_bytes(c->cache_max_s, &c->cache_max) || parse_bytes(c->whole_max_s, &c->whole_max) ||
+	    parse_bytes(c->cache_dir_max_s, &c->cache_dir_max))
+		return "cache_max=, whole_max= and cache_dir_max= take a byte count such as 65536, 512K, 256M";
 	if (c->connections < 1 || c->connections > 10)
 		return "connections= must be 1 to 10";
 	if (c->timeout_s < 1 || c->connect_timeout_s < 1 || c->dir_timeout_s < 1 || c->msg_timeout_s < 1)
 		return "timeouts must be at least 1 second";
-	if (c->cache_dir)
-		fprintf(stderr, "mailstage mount: cache_dir= is not implemented yet; ignored\n");
+	if (c->cache_dir && !*c->cache_dir)
+		return "cache_dir= needs a directory";
+	if (c->keepalive_s < 0)
+		return "keepalive= must be 0 (off) or a number of seconds";
 	return NULL;
 }
 
@@ -154,7 +164,8 @@ int mount_parse_options(struct fuse_args *args, struct mount_cfg *cfg)
 void mount_free_options(struct mount_cfg *c)
 {
 	char **s[] = { &c->url, &c->password_file, &c->ca_file, &c->tls, &c->auth,
-		       &c->authzid, &c->cache_dir, &c->cache_max_s, &c->whole_max_s };
+		       &c->authzid, &c->cache_dir, &c->cache_max_s, &c->whole_max_s,
+		       &c->cache_dir_max_s };
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);

@@ -1,8 +1,10 @@
 /*
- * pool.c - IMAP connection pool with deadlines and reconnect; see pool.h.
+ * pool.c - IMAP connection pool with deadlines, reconnect and keepalive;
+ * see pool.h.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +20,8 @@ struct pool {
 	int n;
 	time_t down_until; /* monotonic; 0 when up */
 	int backoff;       /* seconds, next DOWN period */
+	pthread_t ka;      /* keepalive thread, when ka_secs > 0 */
+	int ka_secs, ka_stop;
 };
 
 static time_t now_mono(void)
@@ -68,6 +72,13 @@ void pool_free(struct pool *p)
 {
 	if (!p)
 		return;
+	if (p->ka_secs) {
+		pthread_mutex_lock(&p->mu);
+		p->ka_stop = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->ka, NULL);
+	}
 	for (int i = 0; i < p->n; i++)
 		conn_drop(&p->c[i]);
 	pthread_mutex_destroy(&p->mu);
@@ -145,6 +156,11 @@ enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **
 	pthread_mutex_unlock(&p->mu);
 	if (st)
 		return st;
+	if ((*out)->im && (st = imap_check((*out)->im))) {
+		msfs_log("connection %d: %s; connecting again", (*out)->slot,
+			 imap_errmsg((*out)->im));
+		conn_drop(*out);
+	}
 	if (!(*out)->im) {
 		st = connect_slot(p, *out);
 		if (st)
@@ -182,8 +198,75 @@ void pool_put(struct pool *p, struct pool_conn *pc, enum ms_status st)
 	}
 	pthread_mutex_lock(&p->mu);
 	pc->busy = 0;
+	pc->idle_since = now_mono();
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* A connected idle slot due for a NOOP, or NULL and *next (when one will be).  Called locked. */
+static struct pool_conn *due_slot(struct pool *p, time_t now, time_t *next)
+{
+	*next = now + p->ka_secs;
+	for (int i = 0; i < p->n; i++) {
+		struct pool_conn *pc = &p->c[i];
+
+		if (pc->busy || !pc->im)
+			continue;
+		if (pc->idle_since + p->ka_secs <= now)
+			return pc;
+		if (pc->idle_since + p->ka_secs < *next)
+			*next = pc->idle_since + p->ka_secs;
+	}
+	return NULL;
+}
+
+static void *keepalive_run(void *arg)
+{
+	struct pool *p = arg;
+	struct timespec dl = { 0 };
+	struct pool_conn *pc;
+	enum ms_status st;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->ka_stop) {
+		if (!(pc = due_slot(p, now_mono(), &dl.tv_sec))) {
+			pthread_cond_timedwait(&p->cv, &p->mu, &dl);
+			continue;
+		}
+		pc->busy = 1; /* taken like pool_get(): nobody else uses it meanwhile */
+		pthread_mutex_unlock(&p->mu);
+		st = imap_check(pc->im);
+		if (!st)
+			st = imap_noop(pc->im);
+		pool_put(p, pc, st);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+enum ms_status pool_keepalive_start(struct pool *p, int secs)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (secs <= 0)
+		return MS_OK;
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->n; i++)
+		p->c[i].idle_since = now_mono();
+	p->ka_secs = secs;
+	pthread_mutex_unlock(&p->mu);
+	/* only libfuse's own threads should see SIGINT/SIGTERM/SIGHUP */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&p->ka, NULL, keepalive_run, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		p->ka_secs = 0;
+		return MS_ERR_NOMEM;
+	}
+	return MS_OK;
 }
 
 int pool_is_down(struct pool *p)

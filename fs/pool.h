@@ -17,6 +17,14 @@
  * backoff (1, 2, 4 ... 30 s): while DOWN, pool_get() fails at once with
  * MS_ERR_CONNECT, so callers answer EIO fast instead of piling up.
  *
+ * Idle connections: pool_get() first takes in what the server sent while
+ * the connection sat idle (imap_check(), no round trip), so a session the
+ * server ended meanwhile (autologout, a killed server process) is re-made
+ * there and then instead of failing the caller's command.  With
+ * pool_keepalive_start(), a thread sends NOOP on every connection idle for
+ * the keepalive period, so servers with an idle timeout keep the session;
+ * a NOOP that fails drops the connection (the next pool_get() reconnects).
+ *
  * pool_get() may block (wait for a slot, connect): never call it from a
  * FUSE handler that must not block (lookup, getattr, readdir, statfs,
  * getxattr).
@@ -24,6 +32,7 @@
 #ifndef MS_POOL_H
 #define MS_POOL_H
 
+#include <time.h>
 #include "imap.h"
 #include "server.h"
 
@@ -35,6 +44,7 @@ struct pool_conn {
 	struct imap_mailbox mb;
 	int busy;
 	int slot;
+	time_t idle_since;   /* monotonic seconds: last pool_put() */
 };
 
 struct pool;
@@ -42,7 +52,13 @@ struct pool;
 /* srv must outlive the pool.  first (may be NULL) is a logged-in session to adopt as slot 0. */
 enum ms_status pool_new(const struct ms_server *srv, int nconn, int timeout_ms,
 			struct imap *first, struct pool **out);
-/* LOGOUT every idle connection (2 s deadline each) and free. */
+/*
+ * Start the keepalive thread: NOOP on each connection idle for secs (0:
+ * no thread).  Call after daemonizing (fork keeps one thread); pool_free()
+ * stops it.
+ */
+enum ms_status pool_keepalive_start(struct pool *p, int secs);
+/* Stop the keepalive thread, LOGOUT every idle connection (2 s deadline each) and free. */
 void pool_free(struct pool *p);
 
 /* A connected slot of the kind asked for, or MS_ERR_TIMEOUT / MS_ERR_CONNECT / ... */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "bodycache.h"
 #include "buf.h"
+#include "diskcache.h"
 #include "listing.h"
 #include "pool.h"
 #include "reader.h"
@@ -151,6 +152,7 @@ static enum ms_status b_end(void *ctx)
 
 	if (!bt->uid)
 		return MS_OK;
+	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
 	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, tree_msg_ino(bt->f, bt->uid),
 		     bt->uidvalidity);
 	if (!b)
@@ -221,6 +223,8 @@ static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listin
 			body_put(b);
 			continue;
 		}
+		if (diskcache_has(fs->dcache, f->raw, l->uidvalidity, l->e[i].uid))
+			continue; /* its open reads it from disk */
 		buf_addf(set, "%s%u", set->len ? "," : "", l->e[i].uid);
 		last = l->e[i].uid;
 		bytes += sz;
@@ -340,11 +344,29 @@ static int open_single(struct handle *h)
 		buf_free(&c.b);
 		return errno_of(st);
 	}
+	diskcache_put(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, c.b.data, n);
 	h->whole = body_new(n ? buf_detach(&c.b) : calloc(1, 1), n, h->ino, h->uidvalidity);
 	if (!h->whole)
 		return ENOMEM;
 	bodycache_add(h->fs->cache, h->whole);
 	return 0;
+}
+
+/* The body of h from cache_dir (then also cached in memory), or NULL. */
+static struct body *from_disk(struct handle *h)
+{
+	struct body *b;
+	char *data;
+	size_t n;
+
+	if (diskcache_get(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, &data, &n))
+		return NULL;
+	if (!(b = body_new(data, n, h->ino, h->uidvalidity))) {
+		free(data);
+		return NULL;
+	}
+	bodycache_add(h->fs->cache, b);
+	return b;
 }
 
 static int open_whole(struct handle *h, const struct listing *l, size_t idx)
@@ -358,6 +380,8 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
 	if (!h->whole)
 		h->whole = wait_background(h);
+	if (!h->whole)
+		h->whole = from_disk(h);
 	h->plan.ra = ahead(h->f, idx);
 	if (h->whole)
 		return 0;

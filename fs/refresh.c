@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "listing.h"
+#include "quota.h"
 #include "refresh.h"
 
 struct refresher {
@@ -122,6 +123,7 @@ static void *run(void *arg)
 		rf->kicked = 0;
 		pthread_mutex_unlock(&rf->mu);
 		send_invals(rf);
+		quota_refresh(rf->fs);
 		refresh_all(rf);
 		pthread_mutex_lock(&rf->mu);
 	}

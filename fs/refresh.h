@@ -10,6 +10,7 @@
  * fuse_lowlevel_notify_inval_entry(); queued inodes (a size proved wrong on
  * open) get fuse_lowlevel_notify_inval_inode().  Invalidations are sent from
  * this thread only: libfuse forbids them inside a request handler.
+ * A statfs that found the quota numbers stale kicks it too (quota_refresh()).
  *
  * refresher_kick() and refresher_inval_inode() never block on the network
  * and may be called from any thread.

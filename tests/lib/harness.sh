@@ -28,7 +28,7 @@
 #   harness_register_pid PID, harness_register_mount DIR, harness_rss_limit_kib KIB
 #   harness_free_port, harness_port_open PORT, harness_ca
 #   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
-#                      [--listescape] [--extra CONF]
+#                      [--listescape] [--quota SIZE] [--extra CONF]
 #   dovecot_stop NAME, dovecot_kill NAME, dovecot_restart NAME,
 #   dovecot_pids NAME, dovecot_imap_pids NAME USER
 #   seed_corpus NAME USER FOLDER [GLOB|LIST-FILE]
@@ -297,7 +297,7 @@ _harness_var() {
 }
 
 # dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
-#                    [--listescape] [--extra CONFIG-TEXT]
+#                    [--listescape] [--quota SIZE] [--extra CONFIG-TEXT]
 # A private Dovecot 2.3 for this test.  Exports NAME_PORT (IMAP, plain and
 # STARTTLS), NAME_TLSPORT (IMAPS), NAME_CONF, NAME_MAILDIR (mail root: a
 # user's Maildir is $NAME_MAILDIR/USER/Maildir), NAME_DIR, NAME_LOG,
@@ -307,6 +307,8 @@ _harness_var() {
 # --sep .: Maildir++, separator '.'; such a server refuses a '/' inside a
 #   folder name ("Name must not have '/' characters") unless --listescape
 #   loads the listescape plugin (stored escaped as \2f on disk).
+# --quota SIZE: every user gets a storage quota of SIZE (Dovecot's syntax:
+#   100M, 1G) with the maildir backend, and IMAP offers QUOTA (imap_quota).
 # --extra: config text appended at the end (later settings win).
 dovecot_start() {
 	local name=$1 sep=/ cert=good extra=""
@@ -319,6 +321,11 @@ dovecot_start() {
 		--listescape)
 			extra+=$'mail_plugins = $mail_plugins listescape\nplugin {\n  listescape_char = "\\\\"\n}\n'
 			shift ;;
+		--quota)
+			[[ "$2" =~ ^[0-9]+[KMGT]?$ ]] || fail "dovecot_start: bad --quota $2"
+			extra+=$'mail_plugins = $mail_plugins quota\nprotocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n'
+			extra+=$'plugin {\n  quota = maildir:User quota\n  quota_rule = *:storage='"$2"$'\n}\n'
+			shift 2 ;;
 		*) fail "dovecot_start: unknown option $1" ;;
 		esac
 	done

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# t-mount-cachedir.sh - -o cache_dir=DIR: whole messages kept on disk.
+# Mount, read every INBOX message (byte-exact against a direct fetch),
+# unmount, remount and read everything again: Dovecot's own counter
+# (body_count= in its logout lines) shows no body was fetched the second
+# time.  A cache file with a flipped byte and a truncated one are misses:
+# the mount still serves the exact bytes, fetching just those two.  Modes
+# are 0700/0600; a small cache_dir_max keeps the directory under it.
+set -u
+. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/mount.sh"
+harness_init
+harness_timeout 300
+harness_need_root
+harness_need_mailstage
+harness_need_fuse
+
+dovecot_start src
+seed_corpus src alice INBOX 'cpython-email/*.eml'
+want=$(imap_dump src alice INBOX | awk -F'\t' '{print $1 "\t" $5}')
+n=$(printf '%s\n' "$want" | wc -l)
+M=$T/mnt
+C=$T/cache
+
+# uid TAB sha256 of every message read through the mount
+read_all() { mount_listing "$M/INBOX" | awk -F'\t' '{print $1 "\t" $6}'; }
+# body_count of the server's logout lines after line $1 of its log, summed
+bodies_since() {
+	tail -n +"$(($1 + 1))" "$SRC_LOG" | grep -o 'body_count=[0-9]*' |
+		awk -F= '{s += $2} END {print s + 0}'
+}
+log_lines() { wc -l <"$SRC_LOG"; }
+
+mark=$(log_lines)
+mount_start src alice "$M" "cache_dir=$C"
+assert_eq "$(read_all)" "$want" "first mount: all $n messages byte-exact"
+mount_stop "$M"
+assert_eq "$MOUNT_RC" 0 "clean unmount"
+first=$(bodies_since "$mark")
+[ "$first" -ge "$n" ] && pass "first mount fetched the bodies from the server ($first)" ||
+	fail "server counted $first body fetches for $n messages: is body_count= logged?"
+files=$(find "$C" -type f ! -name '.tmp.*' | wc -l)
+assert_eq "$files" "$n" "one cache file per message"
+assert_eq "$(find "$C" -type d ! -perm 0700 | wc -l)" 0 "cache directories are 0700"
+assert_eq "$(find "$C" -type f ! -perm 0600 | wc -l)" 0 "cache files are 0600"
+grep -rqF "pw-alice" "$C" && fail "the password is in the cache" || pass "no password in the cache"
+
+mark=$(log_lines)
+mount_start src alice "$M" "cache_dir=$C"
+assert_eq "$(read_all)" "$want" "remount: all $n messages byte-exact"
+mount_stop "$M"
+assert_eq "$(bodies_since "$mark")" 0 "remount fetched no body from the server"
+
+# damage two files: flip the last byte of one, cut another short
+mapfile -t cf < <(find "$C" -type f ! -name '.tmp.*' | sort)
+last=$(($(stat -c %s "${cf[0]}") - 1))
+b=$(dd if="${cf[0]}" bs=1 skip="$last" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+printf "$(printf '\\%03o' $(((b + 1) % 256)))" |
+	dd of="${cf[0]}" bs=1 seek="$last" conv=notrunc 2>/dev/null
+truncate -s -10 "${cf[1]}"
+mark=$(log_lines)
+mount_start src alice "$M" "cache_dir=$C"
+assert_eq "$(read_all)" "$want" "with a flipped byte and a short file: still byte-exact"
+mount_stop "$M"
+assert_eq "$(bodies_since "$mark")" 2 "exactly the two damaged messages came from the server"
+assert_contains "$(cat "$T/mount-mnt.log")" "damaged" "the mount said so"
+assert_eq "$(find "$C" -type f ! -name '.tmp.*' | wc -l)" "$n" "and re-cached them"
+
+# a small bound: the directory stays under it
+S=$T/small
+mount_start src alice "$M" "cache_dir=$S,cache_dir_max=64K"
+assert_eq "$(read_all)" "$want" "with cache_dir_max=64K: byte-exact"
+used=$(find "$S" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+kept=$(find "$S" -type f | wc -l)
+[ "$used" -le 65536 ] && [ "$kept" -gt 0 ] &&
+	pass "cache_dir_max=64K: $used bytes in $kept files" ||
+	fail "cache_dir_max=64K: $used bytes in $kept files"
+mount_stop "$M"
+assert_eq "$MOUNT_RC" 0 "clean unmount"
+harness_done
