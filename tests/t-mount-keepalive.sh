@@ -55,11 +55,17 @@ assert_eq "$MOUNT_RC" 0 "clean unmount"
 
 mount_start src alice "$M" "keepalive=2,connections=3,timeout=5,imap_debug"
 cat "$M/INBOX/cur/${files[0]}" >/dev/null || fail "first read"
-sleep 5
-[ "$(noops)" -ge 2 ] && pass "keepalive=2: $(noops) NOOPs on idle connections in 5 s" ||
-	fail "keepalive=2: $(noops) NOOPs in 5 s"
+for _ in $(seq 60); do
+	[ "$(noops)" -ge 2 ] && break
+	sleep 0.25
+done
+[ "$(noops)" -ge 2 ] && pass "keepalive=2: $(noops) NOOPs on idle connections" ||
+	fail "keepalive=2: $(noops) NOOPs in 15 s"
 n=$(kill_idle)
-sleep 3 # > keepalive: the next NOOP round meets the dead sessions
+for _ in $(seq 80); do # > keepalive: the next NOOP round meets the dead sessions
+	grep -q dropped "$LOG" && break
+	sleep 0.25
+done
 assert_contains "$(cat "$LOG")" "dropped" "the keepalive found a dead session by itself"
 got=$(read_all 2>"$err")
 assert_eq "$(cat "$err")" "" "keepalive=2: no read error after killing $n server processes"

@@ -28,7 +28,7 @@ M=$T/mnt
 mount_start src alice "$M" "dir_timeout=2,timeout=3"
 # fetched before mounting; should that answer lack the quota (seen once
 # under load), the next df after dir_timeout fetches it again
-for _ in $(seq 20); do
+for _ in $(seq 80); do
 	read -r size used <<<"$(df_bytes "$M")"
 	[ "$size" = $((100 << 20)) ] && break
 	sleep 0.25
@@ -44,7 +44,7 @@ seed_message src alice INBOX "$MAILSTAGE_CORPUS/$(cd "$MAILSTAGE_CORPUS" && ls s
 grown=$(server_used)
 [ "$grown" -gt "$want" ] || fail "seeding did not raise the server's usage"
 ok=""
-for _ in $(seq 40); do # the first df after dir_timeout asks, a later one shows
+for _ in $(seq 120); do # the first df after dir_timeout asks, a later one shows
 	read -r size used <<<"$(df_bytes "$M")"
 	[ "$used" -ge "$grown" ] && { ok=1; break; }
 	sleep 0.25
@@ -62,7 +62,8 @@ read -r size used <<<"$(df_bytes "$M")"
 el=$(secs "$t0" "$(now)")
 kill -CONT $pids
 assert_eq "$size" $((100 << 20)) "with the server stopped df still answers the quota"
-awk -v e="$el" 'BEGIN {exit !(e < 1)}' && pass "at once (${el}s for two df)" || fail "df took ${el}s"
+# (the command deadline is 3 s: under 2 s for two means neither waited)
+awk -v e="$el" 'BEGIN {exit !(e < 2)}' && pass "at once (${el}s for two df)" || fail "df took ${el}s"
 mount_stop "$M"
 assert_eq "$MOUNT_RC" 0 "clean unmount"
 
