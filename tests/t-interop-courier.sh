@@ -24,7 +24,7 @@ set -u
 harness_init
 harness_need_root
 harness_need_mailstage
-harness_timeout 900
+harness_timeout 1700
 
 courier_start cou bob
 dovecot_start dv --sep /

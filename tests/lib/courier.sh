@@ -47,7 +47,7 @@ courier_start() {
 	"$HARNESS_PYTHON" "$COURIER_FRONT" --port "$port" --imapd "$COURIER_IMAPD" \
 		--libpath "$COURIER_ROOT/usr/lib/x86_64-linux-gnu:$COURIER_ROOT/usr/lib" \
 		--home "$dir/home" --user "$user" --password-file "$dir/pass-$user" \
-		--log "$dir/imapd.log" --pid-file "$dir/front.pid" 2>>"$dir/front.log" &
+		--log "$dir/imapd.log" --pid-file "$dir/front.pid" >>"$dir/front.log" 2>&1 &
 	harness_register_pid $!
 	for i in $(seq 1 300); do
 		harness_port_open "$port" && return 0

@@ -13,7 +13,8 @@ login is the real Courier server.
 
 usage: courier_front.py --port N --imapd PATH --libpath DIRS --home DIR
                         --user NAME --password-file FILE --log FILE
-It writes its pid to --pid-file when listening, and ends on SIGTERM.
+It writes its pid to --pid-file when listening, and ends on SIGTERM, with
+its sessions and their imapd processes.
 """
 import argparse
 import os
@@ -24,6 +25,17 @@ import socket
 import sys
 
 CAPS = "IMAP4rev1"
+CHILDREN = set()  # the front: its sessions; a session: its imapd
+
+
+def end_children(signum, frame):
+    """SIGTERM: take the sessions (or this session's imapd) along."""
+    for pid in CHILDREN:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    os._exit(0)
 
 
 def read_line(sock):
@@ -88,7 +100,9 @@ def imapd_env(a):
         "TCPREMOTEPORT": "0",
         "IMAP_KEYWORDS": "1",
         "IMAP_ENHANCEDIDLE": "0",
-        "IMAP_CAPABILITY": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE IDLE",
+        # Debian's /etc/courier/imapd defaults
+        "IMAP_CAPABILITY": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE "
+                           "THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE",
         "LD_LIBRARY_PATH": a.libpath,
     }
 
@@ -104,6 +118,7 @@ def relay(sock, a, tag):
         os.dup2(log.fileno(), 2)
         os.chdir(a.home)
         os.execve(a.imapd, [a.imapd, "Maildir"], imapd_env(a))
+    CHILDREN.add(pid)
     os.close(r_in)
     os.close(w_out)
     # imapd's greeting: up to and including "* PREAUTH ..."
@@ -174,18 +189,24 @@ def main():
     srv.bind(("127.0.0.1", int(a.port)))
     srv.listen(16)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sessions reap themselves
+    signal.signal(signal.SIGTERM, end_children)
     with open(a.pid_file, "w") as f:
         f.write("%d\n" % os.getpid())
     while True:
         conn, _ = srv.accept()
-        if os.fork() == 0:
+        pid = os.fork()
+        if pid == 0:
             srv.close()
+            CHILDREN.clear()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
                 session(conn, a)
             finally:
                 conn.close()
                 os._exit(0)
+        CHILDREN.add(pid)
+        CHILDREN.difference_update(
+            [p for p in CHILDREN if not os.path.exists("/proc/%d" % p)])
         conn.close()
 
 
