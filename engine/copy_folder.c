@@ -856,6 +856,50 @@ static enum ms_status open_dest(struct fctx *f)
 	return st;
 }
 
+/* The destination listed this folder, selectable, when the run started. */
+static int dest_listed(const struct crun *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndf; i++) {
+		const struct store_folder *d = &r->df[i];
+		int same = !strcasecmp(name, "INBOX") ? !strcasecmp(d->name, "INBOX")
+						      : !strcmp(d->name, name);
+		if (same && d->selectable)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A folder with nothing to upload (empty, or every message left out by the
+ * rules) still exists at the destination, like its source.  One the
+ * destination already listed is not asked again, so a re-run sends nothing.
+ * A refusal is reported; a connection that stays lost ends the run.
+ */
+static void ensure_empty(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	enum ms_status st;
+	char why[400];
+
+	if (dest_listed(f->r, f->cf->dest))
+		return;
+	st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
+		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	if (!st)
+		return;
+	snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
+		 f->cf->dest, d->ops->errmsg(d));
+	if (ms_status_is_fatal_conn(st) && !copy_stopped(f->r)) {
+		f->gave_up = st;
+		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, why);
+		return;
+	}
+	struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name,
+				 .dest_folder = f->cf->dest, .detail = why };
+	copy_event(f->r, &ev);
+}
+
 static void apply_flag_updates(struct fctx *f)
 {
 	for (size_t i = 0; i < f->nupd && !copy_stopped(f->r); i++) {
@@ -895,12 +939,14 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 {
 	struct fctx f = { .w = w, .r = w->run, .cf = cf };
 	enum ms_status st;
+	int gone = 0;
 
 	folder_event(&f, CE_FOLDER);
 	st = open_source(&f);
-	if (st == MS_ERR_NOTFOUND) /* deleted since the listing */
+	if (st == MS_ERR_NOTFOUND) { /* deleted since the listing */
 		st = MS_OK;
-	else if (!st)
+		gone = 1;
+	} else if (!st)
 		st = classify(&f);
 	if (!st && (f.nitems || f.nupd) && !f.r->o->dry_run && !open_dest(&f)) {
 		apply_flag_updates(&f);
@@ -910,6 +956,8 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 			verify(&f);
 	} else if (!st && f.r->o->dry_run) {
 		f.done = f.nitems;
+	} else if (!st && !gone && !f.nitems && !f.nupd) {
+		ensure_empty(&f);
 	}
 	if (!st && f.gave_up) /* not done: the run ends with this error */
 		st = f.gave_up;

@@ -171,7 +171,11 @@ enum ms_status imap_create(struct imap *im, const char *raw);
  * use already taken, or not one the server supports) falls back to a plain
  * CREATE: the folder matters more than its attribute.
  */
-enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr);
+enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr, int *created);
+/* *created (above): 1 when the folder is new, 0 when the server said ALREADYEXISTS. */
+
+/* SUBSCRIBE (a folder made by the copy is subscribed, as its user would have it). */
+enum ms_status imap_subscribe(struct imap *im, const char *raw);
 
 /* A message to upload; the bytes come from read() in pieces, size known up front. */
 struct imap_upload {

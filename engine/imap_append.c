@@ -1,5 +1,5 @@
 /*
- * imap_append.c - writing to a destination: CREATE, pipelined APPEND with
+ * imap_append.c - writing to a destination: CREATE, SUBSCRIBE, pipelined APPEND with
  * flags, keywords and INTERNALDATE (LITERAL+ when offered, else wait for
  * "+" only), and MULTIAPPEND batches.
  *
@@ -35,34 +35,52 @@ char *imap_flags_for_append(const char *flags)
 	return buf_detach(&b);
 }
 
+/* CREATE, with "(USE (attr))" when attr; *existed set when the server said ALREADYEXISTS. */
+static enum ms_status create_cmd(struct imap *im, const char *raw, const char *attr, int *existed)
+{
+	struct buf q = BUF_INIT(1 << 16);
+	enum ms_status st = imap_quote(&q, raw);
+
+	if (!st && attr)
+		st = imap_simple(im, NULL, NULL, "CREATE %s (USE (%s))", q.data, attr);
+	else if (!st)
+		st = imap_simple(im, NULL, NULL, "CREATE %s", q.data);
+	buf_free(&q);
+	if (st == MS_ERR_NO && !strcasecmp(im->last_code, "ALREADYEXISTS")) {
+		*existed = 1;
+		st = MS_OK;
+	}
+	return st;
+}
+
 enum ms_status imap_create(struct imap *im, const char *raw)
+{
+	int existed = 0;
+
+	return create_cmd(im, raw, NULL, &existed);
+}
+
+enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr, int *created)
+{
+	enum ms_status st = MS_ERR_NO;
+	int existed = 0;
+
+	if (attr && imap_has_cap(im, "CREATE-SPECIAL-USE"))
+		st = create_cmd(im, raw, attr, &existed);
+	if (st == MS_ERR_NO || st == MS_ERR_BAD)
+		st = create_cmd(im, raw, NULL, &existed);
+	*created = !st && !existed;
+	return st;
+}
+
+enum ms_status imap_subscribe(struct imap *im, const char *raw)
 {
 	struct buf q = BUF_INIT(1 << 16);
 	enum ms_status st = imap_quote(&q, raw);
 
 	if (!st)
-		st = imap_simple(im, NULL, NULL, "CREATE %s", q.data);
+		st = imap_simple(im, NULL, NULL, "SUBSCRIBE %s", q.data);
 	buf_free(&q);
-	if (st == MS_ERR_NO && !strcasecmp(im->last_code, "ALREADYEXISTS"))
-		st = MS_OK;
-	return st;
-}
-
-enum ms_status imap_create_use(struct imap *im, const char *raw, const char *attr)
-{
-	struct buf q = BUF_INIT(1 << 16);
-	enum ms_status st;
-
-	if (!attr || !imap_has_cap(im, "CREATE-SPECIAL-USE"))
-		return imap_create(im, raw);
-	st = imap_quote(&q, raw);
-	if (!st)
-		st = imap_simple(im, NULL, NULL, "CREATE %s (USE (%s))", q.data, attr);
-	buf_free(&q);
-	if (st == MS_ERR_NO && !strcasecmp(im->last_code, "ALREADYEXISTS"))
-		return MS_OK;
-	if (st == MS_ERR_NO || st == MS_ERR_BAD)
-		st = imap_create(im, raw);
 	return st;
 }
 

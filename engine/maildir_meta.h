@@ -1,7 +1,7 @@
 /*
  * maildir_meta.h - parsers for what sits beside and inside Maildir message
- * files: Dovecot's dovecot-uidlist and dovecot-keywords, the unique part of
- * a Maildir file name, the Message-ID of a header block, and IMAP flag lists.
+ * files: Dovecot's dovecot-uidlist and dovecot-keywords, Courier's
+ * courierimapkeywords/, the unique part of a Maildir file name, the Message-ID of a header block, and IMAP flag lists.
  * All input is untrusted (files on disk a user hands us); every parser is
  * bounded by the length it is given and never reads past it.
  *
@@ -62,6 +62,44 @@ struct keywords {
 
 enum ms_status keywords_parse(const char *text, size_t len, struct keywords *out);
 void keywords_free(struct keywords *k);
+
+/*
+ * Courier-IMAP's keywords: a directory courierimapkeywords/ in each Maildir
+ * folder.  Its file ":list" holds the keyword names one a line, an empty
+ * line, then one line per message "<file name>:<i> <i> ..." (the name up to
+ * its first ':', i a 0-based index into the names; an index out of range
+ * is ignored, a later line for the same name replaces an earlier one).
+ * Changes newer than ":list" are files beside it, one per message, holding
+ * the message's keywords one a line (an empty file: none): ".<N>.<file
+ * name>" (the highest N is the newest) or "<file name>" (newer than any
+ * ".<N>." one); each replaces the message's ":list" entry.
+ *
+ * courier_list_parse() reads ":list" into out; courier_update_name() says
+ * whether a directory entry is such a change (1) and gives the length of
+ * its file-name prefix to skip and its rank (higher is newer);
+ * courier_update_add() applies one change's text; courier_keywords_find()
+ * gives the keywords (space-separated valid atoms, "" for none) of a file
+ * name's first ulen bytes, NULL when Courier knows none for it.  Call
+ * courier_keywords_sort() after the last add and before the first find.
+ */
+struct courier_kw {
+	char *unique;    /* the message file's name up to its first ':' */
+	char *keywords;  /* space-separated, only valid atoms */
+	size_t seq;      /* order of arrival: the later one wins */
+};
+
+struct courier_keywords {
+	struct courier_kw *e;
+	size_t n, cap;
+};
+
+enum ms_status courier_list_parse(const char *text, size_t len, struct courier_keywords *out);
+int courier_update_name(const char *name, size_t *skip, unsigned long long *rank);
+enum ms_status courier_update_add(struct courier_keywords *ck, const char *unique, size_t ulen,
+				  const char *text, size_t len);
+void courier_keywords_sort(struct courier_keywords *ck);
+const char *courier_keywords_find(const struct courier_keywords *ck, const char *name, size_t ulen);
+void courier_keywords_free(struct courier_keywords *ck);
 
 /* An IMAP flag-keyword atom: printable ASCII without SP ( ) { % * " \ ] */
 int keyword_valid(const char *s, size_t len);

@@ -1,6 +1,7 @@
 /*
  * store_dir_list.c - the messages of one folder directory: names, xattrs,
- * dovecot-uidlist and dovecot-keywords combined into store_msg facts, in
+ * dovecot-uidlist, dovecot-keywords and Courier's courierimapkeywords/
+ * combined into store_msg facts, in
  * the order and with the keys store_dir.h promises.
  *
  * Two passes: first every file's own facts (name, stat, xattrs, header),
@@ -23,6 +24,8 @@
 
 #define UIDLIST_MAX (256u << 20)
 #define KEYWORDS_MAX (1u << 20)
+#define COURIER_LIST_MAX (64u << 20)
+#define COURIER_DIR "courierimapkeywords"
 
 struct ent {
 	struct store_msg m;
@@ -37,6 +40,7 @@ struct folder_ctx {
 	struct uidlist ul;
 	int have_ul;
 	struct keywords kw;
+	struct courier_keywords ck;
 	int no_xattrs; /* the filesystem has none: stop asking */
 	char *hdr;     /* DIR_HEADER_MAX bytes, reused */
 	struct ent *e;
@@ -62,6 +66,99 @@ static void load_meta_files(struct folder_ctx *c)
 	buf_free(&b);
 }
 
+/* A change file of courierimapkeywords/: its name and which message it is for. */
+struct kw_change {
+	char *name;
+	size_t skip;             /* name + skip is the message's file name */
+	unsigned long long rank; /* higher is newer */
+};
+
+static int change_order(const void *a, const void *b)
+{
+	const struct kw_change *x = a, *y = b;
+	int c = strcmp(x->name + x->skip, y->name + y->skip);
+
+	if (c)
+		return c;
+	return x->rank > y->rank ? -1 : x->rank < y->rank;
+}
+
+static enum ms_status list_changes(DIR *d, struct kw_change **out, size_t *n)
+{
+	struct kw_change *v = NULL, *nv;
+	size_t cap = 0;
+	struct dirent *de;
+
+	*n = 0;
+	while ((de = readdir(d))) {
+		struct kw_change k;
+
+		if (!courier_update_name(de->d_name, &k.skip, &k.rank))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof(*v))))
+				break;
+			v = nv;
+		}
+		if (!(k.name = strdup(de->d_name)))
+			break;
+		v[(*n)++] = k;
+	}
+	*out = v;
+	return de ? MS_ERR_NOMEM : MS_OK;
+}
+
+/* Each message's newest change file replaces what ":list" says of it. */
+static void apply_changes(struct folder_ctx *c, const char *kdir)
+{
+	struct kw_change *v = NULL;
+	size_t n = 0, i;
+	DIR *d = opendir(kdir);
+
+	if (!d)
+		return;
+	if (list_changes(d, &v, &n))
+		goto out; /* no memory: ":list" alone */
+	if (n)
+		qsort(v, n, sizeof(*v), change_order);
+	for (i = 0; i < n; i++) {
+		const char *msg = v[i].name + v[i].skip;
+		struct buf b = BUF_INIT(KEYWORDS_MAX);
+		char *p;
+
+		if (i && !strcmp(msg, v[i - 1].name + v[i - 1].skip))
+			continue; /* an older change of the same message */
+		p = dir_join(kdir, v[i].name);
+		if (p && dir_read_file(p, &b) == MS_OK)
+			courier_update_add(&c->ck, msg, strcspn(msg, ":"), b.data ? b.data : "", b.len);
+		free(p);
+		buf_free(&b);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	closedir(d);
+}
+
+/* Courier-IMAP's keywords (maildir_meta.h), when the folder has them. */
+static void load_courier(struct folder_ctx *c)
+{
+	struct buf b = BUF_INIT(COURIER_LIST_MAX);
+	char *kdir = dir_join(c->dir, COURIER_DIR);
+	char *p = kdir ? dir_join(kdir, ":list") : NULL;
+
+	if (p && dir_read_file(p, &b) == MS_OK)
+		courier_list_parse(b.data ? b.data : "", b.len, &c->ck);
+	if (kdir)
+		apply_changes(c, kdir);
+	courier_keywords_sort(&c->ck);
+	free(p);
+	free(kdir);
+	buf_free(&b);
+}
+
 static char *read_message_id(struct folder_ctx *c, const char *path)
 {
 	size_t got = 0;
@@ -81,11 +178,16 @@ static char *read_message_id(struct folder_ctx *c, const char *path)
 	return header_message_id(c->hdr, got);
 }
 
-/* Keywords from the info letters via dovecot-keywords, space-separated. */
+/*
+ * Keywords from the info letters via dovecot-keywords, then Courier's for
+ * the file, space-separated, each once.
+ */
 static char *letter_keywords(const struct folder_ctx *c, const char *name)
 {
 	char letters[27], *s;
-	struct buf b = BUF_INIT(1u << 16);
+	struct buf b = BUF_INIT(1u << 20);
+	const char *ck = courier_keywords_find(&c->ck, name, strcspn(name, ":"));
+	unsigned sys;
 	size_t i;
 
 	mname_keyword_letters(name, letters);
@@ -95,7 +197,10 @@ static char *letter_keywords(const struct folder_ctx *c, const char *name)
 		if (k && ((b.len && buf_addc(&b, ' ')) || buf_adds(&b, k)))
 			break;
 	}
-	s = b.data ? buf_detach(&b) : strdup("");
+	if (ck && *ck && (!b.len || !buf_addc(&b, ' ')))
+		(void)buf_adds(&b, ck); /* too long: the letters' alone */
+	s = flags_split(b.data ? b.data : "", &sys);
+	buf_free(&b);
 	return s;
 }
 
@@ -418,6 +523,7 @@ enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
 	if (!(c.hdr = malloc(DIR_HEADER_MAX)))
 		goto out;
 	load_meta_files(&c);
+	load_courier(&c);
 	if ((st = scan_sub(&c, "cur")) || (st = scan_sub(&c, "new")))
 		goto out;
 	out->uidvalidity = folder_uidvalidity(&c);
@@ -435,6 +541,7 @@ out:
 	free(c.hdr);
 	uidlist_free(&c.ul);
 	keywords_free(&c.kw);
+	courier_keywords_free(&c.ck);
 	return st;
 }
 

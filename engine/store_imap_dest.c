@@ -107,7 +107,8 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 {
 	struct istore *s = &DST(md)->s;
 	struct buf b = BUF_INIT(1 << 16);
-	enum ms_status st;
+	enum ms_status st, sst;
+	int created = 0;
 
 	*id = NULL;
 	if (!strcasecmp(name, "INBOX")) {
@@ -122,8 +123,12 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 		st = MS_ERR_USAGE;
 	}
 	/* a folder made for a source's special-use one carries the use, where it can */
-	if (!st && (st = imap_create_use(s->im, *id, rules_special_use_attr(su))))
+	if (!st && (st = imap_create_use(s->im, *id, rules_special_use_attr(su), &created)))
 		istore_fail(s, st);
+	/* a folder we made is subscribed, as the user's client would have done;
+	 * a refusal leaves an unsubscribed folder, which still holds the mail */
+	if (!st && created && (sst = imap_subscribe(s->im, *id)) && ms_status_is_fatal_conn(sst))
+		istore_fail(s, st = sst);
 	buf_free(&b);
 	if (st) {
 		free(*id);

@@ -1,7 +1,8 @@
 /*
  * fuzz_maildir.c - libFuzzer target for the parsers beside Maildir files
  * (maildir_meta.h).  The same bytes, unterminated, are parsed as a
- * dovecot-uidlist, a dovecot-keywords file and a message header; cut at the
+ * dovecot-uidlist, a dovecot-keywords file, a Courier courierimapkeywords
+ * ":list" and change file, and a message header; cut at the
  * first NUL they are a Maildir file name and an IMAP flag list.
  * Properties: no crash or overread (ASan); uidlist entries sorted, unique,
  * each found again with its UID; keywords and split flags are valid atoms;
@@ -52,6 +53,31 @@ static void check_keywords(const char *p, size_t n)
 	keywords_free(&k);
 }
 
+/* Courier's ":list", and the same bytes as one change file: valid atoms, each found again. */
+static void check_courier(const char *p, size_t n)
+{
+	struct courier_keywords ck;
+	size_t i;
+
+	if (courier_list_parse(p, n, &ck) != MS_OK)
+		return;
+	courier_update_add(&ck, "m", 1, p, n);
+	courier_keywords_sort(&ck);
+	for (i = 0; i < ck.n; i++) {
+		const char *k = ck.e[i].keywords;
+
+		REQUIRE(i == 0 || strcmp(ck.e[i - 1].unique, ck.e[i].unique) < 0);
+		REQUIRE(courier_keywords_find(&ck, ck.e[i].unique, strlen(ck.e[i].unique)) == k);
+		while (*k) {
+			size_t w = strcspn(k, " ");
+
+			REQUIRE(keyword_valid(k, w));
+			k += w + (k[w] == ' ');
+		}
+	}
+	courier_keywords_free(&ck);
+}
+
 static void check_msgid(const char *p, size_t n)
 {
 	char *id = header_message_id(p, n);
@@ -88,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	check_uidlist(copy, size);
 	check_keywords(copy, size);
+	check_courier(copy, size);
 	check_msgid(copy, size);
 	check_flags(s);
 	REQUIRE(maildir_unique_len(s) <= strlen(s));

@@ -13,6 +13,9 @@
 #     (tests/lib/cyrus.sh): cyrus-imapd Conflicts with every other
 #     imap-server, dovecot-imapd included, so it is unpacked, never
 #     installed; its libraries, master and tools come from cyrus-common;
+#   - extracts courier-imap (Courier-IMAP's imapd) and the libraries it
+#     needs to /opt/courier-imap, for the same reason and use
+#     (tests/lib/courier.sh);
 #   - keeps the packaged Dovecot service from being started by this script:
 #     tests run private instances (tests/lib/harness.sh) with their own
 #     config, ports and run directory.  A system Dovecot started by someone
@@ -141,6 +144,38 @@ install_cyrus_imapd() {
 	say "cyrus-imapd $ver unpacked to $CYRUS_ROOT"
 }
 
+# Courier-IMAP's imapd, unpacked like Cyrus's (courier-imap Conflicts with
+# imap-server too) with the libraries it needs that nothing installs:
+# courier-authlib (libcourierauth), libcourier-unicode4, libgamin0 (libfam).
+# tests/lib/courier.sh runs it behind a small login front.
+COURIER_ROOT=/opt/courier-imap
+COURIER_DEBS=(courier-imap courier-authlib libcourier-unicode4 libgamin0)
+install_courier_imapd() {
+	local ver tmp d
+	ver=$(apt-cache policy courier-imap 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	if [ -x "$COURIER_ROOT/usr/bin/imapd" ] &&
+		[ "$(cat "$COURIER_ROOT/VERSION" 2>/dev/null)" = "$ver" ]; then
+		say "courier imapd $ver present in $COURIER_ROOT"
+		return
+	fi
+	tmp=$(mktemp -d)
+	getent passwd _apt >/dev/null && chown _apt "$tmp"
+	(cd "$tmp" && apt-get download -q "${COURIER_DEBS[@]}" >/dev/null 2>&1) ||
+		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "${COURIER_DEBS[@]}" >/dev/null) || {
+		rm -rf "$tmp"
+		echo "setup: apt-get download ${COURIER_DEBS[*]} failed" >&2
+		exit 1
+	}
+	mkdir -p "$COURIER_ROOT"
+	for d in "$tmp"/*.deb; do
+		dpkg-deb -x "$d" "$COURIER_ROOT"
+	done
+	ver=$(dpkg-deb -f "$tmp"/courier-imap_*.deb Version)
+	printf '%s\n' "$ver" >"$COURIER_ROOT/VERSION"
+	rm -rf "$tmp"
+	say "courier-imap $ver unpacked to $COURIER_ROOT"
+}
+
 make_vmail() {
 	if getent passwd vmail >/dev/null; then
 		say "user vmail exists (uid $(id -u vmail))"
@@ -166,6 +201,7 @@ report_dovecot() {
 
 install_packages
 install_cyrus_imapd
+install_courier_imapd
 make_vmail
 report_dovecot
 say "done"

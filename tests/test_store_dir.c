@@ -1,7 +1,8 @@
 /*
  * test_store_dir.c - the directory stores: the parsers beside Maildir files,
  * then trees of each kind (mount layout with and without xattrs, plain
- * Maildir, Maildir++ with dovecot-uidlist/-keywords) built from corpus
+ * Maildir, Maildir++ with dovecot-uidlist/-keywords or Courier's
+ * courierimapkeywords/) built from corpus
  * messages in a temp dir and read back through the source ops (folders,
  * names, flags, keywords, dates, sizes, SHA-256 of the streamed bytes
  * against the corpus manifest), and the destination: round trip, atomicity,
@@ -992,6 +993,189 @@ static void test_round_trip(const char *droot)
 	d->ops->close(d);
 }
 
+/* ---- (c) Maildir++ from a Courier-IMAP server: courierimapkeywords/ ---- */
+
+static void test_courier_parsers(void)
+{
+	static const char list[] = "$Label1\nWork\nProject X\n\n"
+				   "1690000100.M1P20.courier:0 1\n"
+				   "1690000101.M2P20.courier:1 7 1\n"
+				   "no colon here\n"
+				   "1690000102.M3P20.courier:2\n"
+				   "1690000100.M1P20.courier:1\n";
+	struct courier_keywords ck;
+	unsigned long long rank = 0;
+	size_t skip = 0;
+
+	CHECK(courier_list_parse(list, sizeof(list) - 1, &ck) == MS_OK);
+	courier_keywords_sort(&ck);
+	/* a later line for the same file wins; out-of-range and repeated indexes drop out */
+	CHECK_STR(courier_keywords_find(&ck, "1690000100.M1P20.courier:2,S", 24), "Work");
+	CHECK_STR(courier_keywords_find(&ck, "1690000101.M2P20.courier", 24), "Work");
+	/* "Project X" is no IMAP atom */
+	CHECK_STR(courier_keywords_find(&ck, "1690000102.M3P20.courier", 24), "");
+	CHECK(courier_keywords_find(&ck, "1690000103.M4P20.courier", 24) == NULL);
+	CHECK(courier_keywords_find(&ck, "1690000100.M1P20.courie", 23) == NULL);
+	courier_keywords_free(&ck);
+	CHECK(courier_list_parse("", 0, &ck) == MS_OK && ck.n == 0);
+	courier_keywords_free(&ck);
+
+	CHECK(courier_update_name(".12.1690000100.M1P20.courier", &skip, &rank) == 1 && skip == 4 &&
+	      rank == 12);
+	CHECK(courier_update_name("1690000100.M1P20.courier", &skip, &rank) == 1 && skip == 0 &&
+	      rank == ~0ULL);
+	CHECK(courier_update_name(":list", &skip, &rank) == 0);
+	CHECK(courier_update_name(".tmp.1690000000.x", &skip, &rank) == 0);
+	CHECK(courier_update_name(".0.a", &skip, &rank) == 0);
+	CHECK(courier_update_name(".5.", &skip, &rank) == 0);
+}
+
+/*
+ * As Courier-IMAP leaves a Maildir++ tree: courierimapuiddb, and in each
+ * folder courierimapkeywords/ with ":list" (maildir_kwExport: the names, an
+ * empty line, "<file name up to ':'>:<index> ...") and newer per-message
+ * change files ".<N>.<name>" and "<name>" (maildir_kwSave), plus a scratch
+ * ".tmp." file that is no change yet.
+ */
+static void build_courier(const char *root)
+{
+	char dir[PATH_MAX + 64];
+
+	mkfolder(root, "");
+	mkfolder(root, ".Work");
+	write_text(root, "courierimapuiddb",
+		   "1 1700000100 6\n1 1690000100.M1P20.courier,S=1\n2 1690000101.M2P20.courier\n");
+	write_text(root, "courierimapsubscribed", "INBOX.Work\n");
+	snprintf(dir, sizeof(dir), "%s/courierimapkeywords", root);
+	mk("%s%s", dir, "");
+	write_text(dir, ":list", "$Label1\nWork\nNonJunk\nProject X\n\n"
+				"1690000100.M1P20.courier,S=1:0 1\n"
+				"1690000101.M2P20.courier:2 9\n"
+				"1690000102.M3P20.courier:3\n"
+				"1690000103.M4P20.courier:1\n"
+				"1690000199.M9P20.courier:0\n");
+	write_text(dir, ".3.1690000101.M2P20.courier", "Junk\n");
+	write_text(dir, ".5.1690000101.M2P20.courier", "Work\n$Label1\n");
+	write_text(dir, ".7.1690000102.M3P20.courier", "Old\n");
+	write_text(dir, "1690000102.M3P20.courier", "Later\n");
+	write_text(dir, ".9.1690000103.M4P20.courier", "");
+	write_text(dir, ".tmp.1690000000.1234_0.courier", "Bogus\n");
+	snprintf(dir, sizeof(dir), "%s/cur", root);
+	put(dir, "1690000100.M1P20.courier,S=1:2,S", &cf[34], 1690000100);
+	put(dir, "1690000101.M2P20.courier:2,RS", &cf[35], 1690000101);
+	put(dir, "1690000102.M3P20.courier:2,", &cf[36], 1690000102);
+	put(dir, "1690000103.M4P20.courier:2,F", &cf[37], 1690000103);
+	snprintf(dir, sizeof(dir), "%s/new", root);
+	put(dir, "1690000104.M5P20.courier", &cf[38], 1690000104);
+	snprintf(dir, sizeof(dir), "%s/.Work/courierimapkeywords", root);
+	mk("%s%s", dir, "");
+	write_text(dir, ":list", "Urgent\n\n1690000110.M6P20.courier:0\n");
+	snprintf(dir, sizeof(dir), "%s/.Work/cur", root);
+	put(dir, "1690000110.M6P20.courier:2,S", &cf[39], 1690000110);
+}
+
+/* The flags of the message whose key starts with prefix, "?" when none. */
+static const char *flags_of(const struct store_msg *m, size_t n, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(m[i].key, prefix, strlen(prefix)))
+			return m[i].flags;
+	return "?";
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every message's flags, sorted, joined with '|' (keys differ after a copy). */
+static void flag_set(const struct store_msg *m, size_t n, char *out, size_t len)
+{
+	const char *v[MAXF];
+	size_t i, k = n < MAXF ? n : MAXF, at = 0;
+
+	for (i = 0; i < k; i++)
+		v[i] = m[i].flags;
+	qsort(v, k, sizeof(*v), str_cmp);
+	out[0] = '\0';
+	for (i = 0; i < k && at < len; i++)
+		at += (size_t)snprintf(out + at, len - at, "%s|", v[i]);
+}
+
+static void check_courier_inbox(const struct store_msg *m, size_t n)
+{
+	CHECK(n == 5);
+	CHECK_STR(flags_of(m, n, "1690000100."), "\\Seen $Label1 Work");
+	CHECK_STR(flags_of(m, n, "1690000101."), "\\Answered \\Seen Work $Label1");
+	CHECK_STR(flags_of(m, n, "1690000102."), "Later");
+	CHECK_STR(flags_of(m, n, "1690000103."), "\\Flagged");
+	CHECK_STR(flags_of(m, n, "1690000104."), "");
+}
+
+static void test_courier(void)
+{
+	char root[PATH_MAX], droot[PATH_MAX + 8], err[256];
+	struct msg_source *s = NULL, *back = NULL;
+	struct msg_dest *d = NULL;
+	struct store_folder *f = NULL, *g = NULL;
+	const struct store_folder *x;
+	struct store_msg *m = NULL;
+	size_t nf = 0, ng = 0, n = 0;
+	uint32_t uidv = 0;
+
+	test_courier_parsers();
+	snprintf(root, sizeof(root), "%s/courier", top);
+	build_courier(root);
+	CHECK(store_dir_open_source(root, &s, err, sizeof(err)) == MS_OK);
+	if (!s)
+		return;
+	CHECK(s->ops->list_folders(s, &f, &nf) == MS_OK && nf == 2);
+	CHECK(nf == 2 && !strcmp(f[0].name, "INBOX") && !strcmp(f[1].name, "Work"));
+	CHECK(nf && s->ops->open_folder(s, &f[0], &uidv, &m, &n) == MS_OK);
+	check_courier_inbox(m, n);
+	store_msgs_free(m, n);
+	m = NULL;
+	n = 0;
+	x = folder(f, nf, "Work");
+	CHECK(x && s->ops->open_folder(s, x, &uidv, &m, &n) == MS_OK);
+	CHECK(n == 1 && !strcmp(m[0].flags, "\\Seen Urgent"));
+	store_msgs_free(m, n);
+	m = NULL;
+	n = 0;
+
+	/* copied to a directory and read back, the keywords are still there */
+	snprintf(droot, sizeof(droot), "%s/courier-copy", top);
+	CHECK(store_dir_open_dest(droot, &d, err, sizeof(err)) == MS_OK);
+	if (d && nf == 2) {
+		copy_folder(s, d, &f[0], droot);
+		copy_folder(s, d, &f[1], droot);
+		CHECK(store_dir_open_source(droot, &back, err, sizeof(err)) == MS_OK);
+	}
+	if (back && back->ops->list_folders(back, &g, &ng) == MS_OK &&
+	    (x = folder(g, ng, "INBOX")) && back->ops->open_folder(back, x, &uidv, &m, &n) == MS_OK) {
+		char got[512];
+
+		flag_set(m, n, got, sizeof(got));
+		CHECK_STR(got, "|Later|\\Answered \\Seen Work $Label1|\\Flagged|\\Seen $Label1 Work|");
+		store_msgs_free(m, n);
+		m = NULL;
+		n = 0;
+		x = folder(g, ng, "Work");
+		CHECK(x && back->ops->open_folder(back, x, &uidv, &m, &n) == MS_OK);
+		CHECK(n == 1 && !strcmp(m[0].flags, "\\Seen Urgent"));
+		store_msgs_free(m, n);
+	} else {
+		CHECK(!"the copy of the Courier tree can be read back");
+	}
+	store_folders_free(f, nf);
+	store_folders_free(g, ng);
+	if (back)
+		back->ops->close(back);
+	if (d)
+		d->ops->close(d);
+	s->ops->close(s);
+}
+
 static void host_part(char *out, size_t len)
 {
 	char *p;
@@ -1179,6 +1363,7 @@ int main(void)
 	test_dovecot();
 	snprintf(droot, sizeof(droot), "%s/backup", top);
 	test_round_trip(droot);
+	test_courier();
 	test_leftovers(droot);
 	test_dest_ops(droot);
 	test_open_errors();

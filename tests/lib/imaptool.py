@@ -484,6 +484,13 @@ def cmd_folders(c, args):
         print("%s\t%s\t%s\t%s" % (name, sep, " ".join(su), " ".join(other)))
 
 
+def cmd_subscribed(c, args):
+    typ, dat = c.lsub('""', '"*"')
+    check(typ, dat, "LSUB")
+    for name in sorted(parse_list(d)[0] for d in dat if d):
+        print(name)
+
+
 def cmd_status(c, args):
     typ, dat = c._simple_command(
         "STATUS", qbox(args.folder), "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
@@ -615,6 +622,9 @@ def build_parser():
 
     s = sub.add_parser("folders", help="NAME<TAB>SEP<TAB>SPECIAL-USE<TAB>ATTRS")
     s.set_defaults(func=cmd_folders)
+
+    s = sub.add_parser("subscribed", help="the subscribed folders (LSUB), one a line")
+    s.set_defaults(func=cmd_subscribed)
 
     s = sub.add_parser("create", help="create folders")
     s.add_argument("folder", nargs="+")
