@@ -149,8 +149,10 @@ for pair in 'INBOX|INBOX' 'INBOX.Sent|Sent' 'INBOX.Trash|Trash' \
 	assert_eq "$(folder_dump ddst bob "$df")" "$(folder_dump cy alice "$sf")" \
 		"Cyrus '$sf' -> Dovecot '$df': bytes, flags, keywords, INTERNALDATE equal"
 done
+# Cyrus made 'INBOX.Entwürfe' a mailbox of its own (an intermediate it lists
+# as selectable, empty) when its child was created: empty folders are copied
 assert_eq "$(imap_folders ddst bob | grep -v Noselect | cut -f1,3 | tr '\t\n' '= ')" \
-	'Entwürfe/Übersicht 2024= INBOX= Sent=\Sent Trash=\Trash a b= ' \
+	'Entwürfe= Entwürfe/Übersicht 2024= INBOX= Sent=\Sent Trash=\Trash a b= ' \
 	"Dovecot gets Cyrus's folders without the INBOX. prefix, Sent and Trash special-use"
 ms_copy --state "$T/c2d.sqlite" --progress json "${C2D[@]}" >"$T/c2d.out2" 2>/dev/null
 assert_contains "$(tail -n1 "$T/c2d.out2")" '"copied":0,' "second Cyrus -> Dovecot run copies 0"
