@@ -11,21 +11,6 @@
 
 #define KW_LIST_MAX (1u << 20) /* one message's keywords, joined */
 
-static int next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
-{
-	const char *nl;
-
-	if (*pos >= len)
-		return 0;
-	*line = text + *pos;
-	nl = memchr(*line, '\n', len - *pos);
-	*n = nl ? (size_t)(nl - *line) : len - *pos;
-	*pos += *n + (nl != NULL);
-	if (*n && (*line)[*n - 1] == '\r')
-		(*n)--;
-	return 1;
-}
-
 static enum ms_status add_entry(struct courier_keywords *ck, const char *unique, size_t ulen,
 				char *keywords)
 {
@@ -113,7 +98,7 @@ enum ms_status courier_list_parse(const char *text, size_t len, struct courier_k
 	enum ms_status st = MS_OK;
 
 	memset(out, 0, sizeof(*out));
-	while (next_line(text, len, &pos, &line, &n) && n) {
+	while (maildir_next_line(text, len, &pos, &line, &n) && n) {
 		const char **nn = realloc(names, (nnames + 1) * sizeof(*nn));
 		size_t *nl = nn ? realloc(lens, (nnames + 1) * sizeof(*nl)) : NULL;
 
@@ -127,7 +112,7 @@ enum ms_status courier_list_parse(const char *text, size_t len, struct courier_k
 		names[nnames] = line;
 		lens[nnames++] = n;
 	}
-	while (!st && next_line(text, len, &pos, &line, &n))
+	while (!st && maildir_next_line(text, len, &pos, &line, &n))
 		st = list_line(out, line, n, names, lens, nnames);
 out:
 	free(names);
@@ -167,7 +152,7 @@ enum ms_status courier_update_add(struct courier_keywords *ck, const char *uniqu
 	enum ms_status st = MS_OK;
 	char *kw;
 
-	while (!st && next_line(text, len, &pos, &line, &n) && n)
+	while (!st && maildir_next_line(text, len, &pos, &line, &n) && n)
 		st = add_word(&b, line, n);
 	kw = st ? NULL : take(&b);
 	if (!kw)

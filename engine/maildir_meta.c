@@ -24,8 +24,7 @@ size_t maildir_unique_len(const char *name)
 	return found ? (size_t)(found - name) : strlen(name);
 }
 
-/* One line of [*pos, len): sets *line and *n (without the LF), advances *pos. */
-static int next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
+int maildir_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
 {
 	const char *nl;
 
@@ -170,7 +169,7 @@ enum ms_status uidlist_parse(const char *text, size_t len, struct uidlist *out)
 	int v3;
 
 	memset(out, 0, sizeof(*out));
-	if (!next_line(text, len, &pos, &line, &n) || n < 2)
+	if (!maildir_next_line(text, len, &pos, &line, &n) || n < 2)
 		goto out;
 	v3 = line[0] == '3';
 	if (!(v3 || line[0] == '1') || line[1] != ' ')
@@ -178,7 +177,7 @@ enum ms_status uidlist_parse(const char *text, size_t len, struct uidlist *out)
 	if ((v3 ? parse_header_v3 : parse_header_v1)(line, n, out))
 		goto out;
 	st = MS_OK;
-	while (next_line(text, len, &pos, &line, &n)) {
+	while (maildir_next_line(text, len, &pos, &line, &n)) {
 		uint32_t uid;
 
 		i = 0;
@@ -246,7 +245,7 @@ enum ms_status keywords_parse(const char *text, size_t len, struct keywords *out
 	const char *line;
 
 	memset(out, 0, sizeof(*out));
-	while (next_line(text, len, &pos, &line, &n)) {
+	while (maildir_next_line(text, len, &pos, &line, &n)) {
 		unsigned idx = 0;
 
 		for (i = 0; i < n && i < 3 && line[i] >= '0' && line[i] <= '9'; i++)
@@ -308,7 +307,7 @@ static char *msgid_pick(const char *s, size_t n)
 }
 
 /* Append one (continuation) line to the value, within MSGID_MAX; a bare CR
- * (which next_line() leaves inside a line) is dropped like the folding, and
+ * (which maildir_next_line() leaves inside a line) is dropped like the folding, and
  * so is a NUL (the result is a C string). */
 static void value_add(char *val, size_t *vn, const char *p, size_t n)
 {
@@ -326,7 +325,7 @@ char *header_message_id(const char *p, size_t len)
 	char val[MSGID_MAX];
 	int in_field = 0;
 
-	while (next_line(p, len, &pos, &line, &n)) {
+	while (maildir_next_line(p, len, &pos, &line, &n)) {
 		if (in_field && n && (line[0] == ' ' || line[0] == '\t')) {
 			value_add(val, &vn, line, n);
 			continue;

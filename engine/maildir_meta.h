@@ -101,6 +101,13 @@ void courier_keywords_sort(struct courier_keywords *ck);
 const char *courier_keywords_find(const struct courier_keywords *ck, const char *name, size_t ulen);
 void courier_keywords_free(struct courier_keywords *ck);
 
+/*
+ * One line of text[*pos, len): *line and *n (without LF or CRLF), *pos moved
+ * past it; 0 at the end.  The line is not NUL-terminated.  For the small
+ * metadata files above.
+ */
+int maildir_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n);
+
 /* An IMAP flag-keyword atom: printable ASCII without SP ( ) { % * " \ ] */
 int keyword_valid(const char *s, size_t len);
 

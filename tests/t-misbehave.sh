@@ -10,11 +10,11 @@
 # messages (SHA-256), and throttling is waited out until the copy is whole.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/fake.sh"
 harness_init
 harness_timeout 600
 harness_need_mailstage
 PROBE=${IMAPPROBE:?IMAPPROBE not set}
-FAKE=$(dirname "$0")/fake/faultimap.py
 
 dovecot_start dst
 DPW=$(pass_file dst bob)
@@ -26,20 +26,7 @@ mkdir -p "$T/want"
 WANT=$(sha256sum "$T"/want/*.eml | cut -d' ' -f1 | sort)
 export MAILSTAGE_TEST_BACKOFF_MS=100
 
-# fake_start MODE [COUNT] [OUTDIR]: a fresh fake; sets FURL and FAKE_PID
-fake_start() {
-	rm -f "$T/fake.port"
-	"$HARNESS_PYTHON" "$FAKE" "$T/fake.port" "$@" &
-	FAKE_PID=$!
-	harness_register_pid "$FAKE_PID"
-	for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.1; done
-	[ -s "$T/fake.port" ] || fail "the fake server ($1) did not start"
-	FURL="imap://u@127.0.0.1:$(cat "$T/fake.port")/"
-}
-fake_stop() {
-	kill "$FAKE_PID" 2>/dev/null
-	wait "$FAKE_PID" 2>/dev/null
-}
+# faults: fake_start MODE [COUNT] [OUTDIR] (tests/lib/fake.sh)
 
 # run WHAT CMD...: CMD (a program, or a function below that puts its
 # program under $TO itself) under a 90 s timeout; OUT (stdout+stderr), RC.

@@ -8,11 +8,7 @@
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
-harness_init
-harness_timeout 300
-harness_need_root
-harness_need_mailstage
-harness_need_fuse
+mount_test_init 300
 
 dovecot_start src
 seed_corpus src alice INBOX 'cpython-email/*.eml'

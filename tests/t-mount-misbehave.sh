@@ -24,12 +24,12 @@
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
+. "$(dirname "$0")/lib/fake.sh"
 harness_init
 harness_timeout 600
 harness_need_mailstage
 harness_need_fuse
 
-FAKE=$(dirname "$0")/fake/faultimap.py
 mkdir -p "$T/want"
 "$HARNESS_PYTHON" "$FAKE" --dump "$T/want"
 echo pw >"$T/pw"
@@ -38,20 +38,7 @@ M=$T/mnt
 OPTS="timeout=3,connect_timeout=3,connections=2,dir_timeout=60"
 LIMIT=15 # seconds a failing read may take: the 3 s deadline, one retry on a new connection, margin for ASan on a loaded machine
 
-# fake_start MODE [COUNT]: a fresh fake; sets FURL and FAKE_PID
-fake_start() {
-	rm -f "$T/fake.port"
-	"$HARNESS_PYTHON" "$FAKE" "$T/fake.port" "$@" 2>>"$T/fake.log" &
-	FAKE_PID=$!
-	harness_register_pid "$FAKE_PID"
-	for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.1; done
-	[ -s "$T/fake.port" ] || fail "the fake server ($1) did not start"
-	FURL="imap://u@127.0.0.1:$(cat "$T/fake.port")/"
-}
-fake_stop() {
-	kill "$FAKE_PID" 2>/dev/null
-	wait "$FAKE_PID" 2>/dev/null
-}
+# faults: fake_start MODE [COUNT] (tests/lib/fake.sh)
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 

@@ -6,11 +6,7 @@
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
-harness_init
-harness_timeout 300
-harness_need_root
-harness_need_mailstage
-harness_need_fuse
+mount_test_init 300
 
 # df_bytes MNT: "size used" in bytes
 df_bytes() { df -B1 --output=size,used "$1" | tail -n1 | awk '{print $1, $2}'; }

@@ -7,11 +7,7 @@
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
-harness_init
-harness_timeout 300
-harness_need_root
-harness_need_mailstage
-harness_need_fuse
+mount_test_init 300
 command -v rsync >/dev/null || skip "rsync missing"
 
 dovecot_start src

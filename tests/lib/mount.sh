@@ -74,3 +74,14 @@ mutt_count() {
 mutt_shown() {
 	tr -c '[:print:]\n' ' ' <"$T/mutt.screen" | tr -s ' ' | tail -c 600
 }
+
+# mount_test_init SECS: the common start of a mount test that seeds real
+# Dovecot servers: a fresh $T, the whole test bounded by SECS, and a skip
+# (77) without root, the mailstage binary or FUSE.
+mount_test_init() {
+	harness_init
+	harness_timeout "$1"
+	harness_need_root
+	harness_need_mailstage
+	harness_need_fuse
+}
