@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "conn.h"
 
@@ -134,12 +135,67 @@ static const char *server_reason(const struct conn *c)
 	return NULL;
 }
 
+/*
+ * The AUTH= tokens of the last capability list curl saw (after STARTTLS the
+ * list is sent again, and only that one counts), space-separated in out.
+ * Returns 0 when no capability list was seen at all.
+ */
+static int offered_mechs(const struct conn *c, char *out, size_t outlen)
+{
+	const char *s = buf_str(&c->login_lines), *cap = NULL, *p;
+	size_t used = 0, n;
+
+	out[0] = '\0';
+	for (p = s; (p = strstr(p, "CAPABILITY ")); p++)
+		cap = p;
+	if (!cap)
+		return 0;
+	for (p = cap + strlen("CAPABILITY "); *p && !strchr("]\r\n", *p); p += n) {
+		n = strcspn(p, " ]\r\n");
+		if (n > 5 && !strncasecmp(p, "AUTH=", 5) && used + n + 1 < outlen) {
+			used += (size_t)snprintf(out + used, outlen - used, "%s%.*s",
+						 used ? " " : "", (int)n, p);
+		}
+		if (p[n] == ' ')
+			n++;
+	}
+	return 1;
+}
+
+/*
+ * An explicit --auth the server does not offer fails in libcurl like a
+ * wrong password; say which it is, or admins chase a password that is right.
+ */
+static int explain_missing_mech(const struct conn *c, const struct ms_server *srv, char *err,
+				size_t errlen)
+{
+	const char *want = login_options(srv->auth);
+	char mechs[256];
+
+	if (!want || !offered_mechs(c, mechs, sizeof(mechs)))
+		return 0;
+	for (const char *p = mechs; (p = strcasestr(p, want)); p += strlen(want))
+		if ((p == mechs || p[-1] == ' ') && (!p[strlen(want)] || p[strlen(want)] == ' '))
+			return 0;
+	if (mechs[0])
+		snprintf(err, errlen,
+			 "the server does not offer %s (it offers %s): choose one of those with "
+			 "--auth, or leave --auth out to use the best offered", want, mechs);
+	else
+		snprintf(err, errlen,
+			 "the server does not offer %s (it offers no SASL mechanism at all): leave "
+			 "--auth out to log in with the IMAP LOGIN command", want);
+	return 1;
+}
+
 static enum ms_status explain_auth(const struct conn *c, const struct ms_server *srv, char *err,
 				   size_t errlen)
 {
 	const char *why = server_reason(c);
 	const char *user = srv->user ? srv->user : "";
 
+	if (explain_missing_mech(c, srv, err, errlen))
+		return MS_ERR_AUTH;
 	if (why && !strcmp(why, "AUTHORIZATIONFAILED"))
 		snprintf(err, errlen,
 			 "the server accepted the admin password but refused access to the user "

@@ -53,6 +53,8 @@ static const char usage[] =
 	"                            XOAUTH2 on one side: CMD prints the token for the URL's\n"
 	"                            user (in $MAILSTAGE_USER)\n"
 	"  --source-tls MODE, --dest-tls MODE, --source-ca-file F, --dest-ca-file F\n"
+	"  --source-auth MECH, --dest-auth MECH   SASL mechanism on one side (e.g. ntlm for an\n"
+	"                            old Exchange source, plain for the new service)\n"
 	"  --source-authzid USER, --dest-authzid USER   SASL PLAIN authorization identity:\n"
 	"                            the URL's user is an admin acting as USER (Cyrus)\n\n"
 	"Exit status: 0 all eligible messages copied, 1 some failed (see --report),\n"
@@ -80,6 +82,8 @@ enum {
 	OPT_DST_CA,
 	OPT_SRC_AUTHZID,
 	OPT_DST_AUTHZID,
+	OPT_SRC_AUTH,
+	OPT_DST_AUTH,
 	OPT_NO_MULTI,
 	OPT_SOURCE_ROOT,
 	OPT_HELP,
@@ -107,6 +111,8 @@ static const struct option longopts[] = {
 	{ "dest-tls", required_argument, NULL, OPT_DST_TLS },
 	{ "source-ca-file", required_argument, NULL, OPT_SRC_CA },
 	{ "dest-ca-file", required_argument, NULL, OPT_DST_CA },
+	{ "source-auth", required_argument, NULL, OPT_SRC_AUTH },
+	{ "dest-auth", required_argument, NULL, OPT_DST_AUTH },
 	{ "source-authzid", required_argument, NULL, OPT_SRC_AUTHZID },
 	{ "dest-authzid", required_argument, NULL, OPT_DST_AUTHZID },
 	{ "no-multiappend", no_argument, NULL, OPT_NO_MULTI },
@@ -122,6 +128,7 @@ struct copy_cmd {
 	struct copy_opts o;
 	struct copy_map *maps;
 	const char *state_path, *report_path, *src_arg, *dst_arg;
+	const char *src_auth, *dst_auth; /* --source-auth/--dest-auth beat --auth */
 	int no_state;
 	struct store_imap_tuning tuning;
 	struct copy_output out;
@@ -217,6 +224,8 @@ static int side_opt(struct copy_cmd *c, int opt, const char *arg)
 	case OPT_DST_CA: c->dst_cs.ca_file = arg; return 0;
 	case OPT_SRC_AUTHZID: c->src_cs.authzid = arg; return 0;
 	case OPT_DST_AUTHZID: c->dst_cs.authzid = arg; return 0;
+	case OPT_SRC_AUTH: c->src_auth = arg; return 0;
+	case OPT_DST_AUTH: c->dst_auth = arg; return 0;
 	}
 	return -1;
 }
@@ -344,6 +353,10 @@ static int setup(struct copy_cmd *c)
 
 	c->src_imap = is_url(c->src_arg);
 	c->dst_imap = is_url(c->dst_arg);
+	if (c->src_auth)
+		c->src_cs.auth = c->src_auth;
+	if (c->dst_auth)
+		c->dst_cs.auth = c->dst_auth;
 	if ((rc = archive_source(c)))
 		return rc;
 	if (c->src_imap)

@@ -22,7 +22,9 @@
 #
 # Functions:
 #   cyrus_available                 true if the Debian packages are installed
-#   cyrus_start NAME [--sep .|/]    start; exports NAME_PORT NAME_TLSPORT
+#   cyrus_start NAME [--sep .|/] [--mechs 'NTLM ...']
+#                                   start (SASL mechanisms offered: PLAIN
+#                                   LOGIN unless --mechs); exports NAME_PORT NAME_TLSPORT
 #                                   NAME_DIR NAME_CONF NAME_LOG NAME_SEP
 #                                   NAME_PREFIX (e.g. "INBOX.")
 #   cyrus_stop NAME                 stop it (the teardown does it too)
@@ -48,11 +50,12 @@ cyrus_available() {
 
 # cyrus_start NAME [--sep .|/]
 cyrus_start() {
-	local name=$1 sep=. up dir port tlsport
+	local name=$1 sep=. mechs="PLAIN LOGIN" up dir port tlsport
 	shift || fail "cyrus_start: NAME missing"
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--sep) sep=$2; shift 2 ;;
+		--mechs) mechs=$2; shift 2 ;;
 		*) fail "cyrus_start: unknown option $1" ;;
 		esac
 	done
@@ -67,7 +70,7 @@ cyrus_start() {
 	cp "$TLS_DIR/good.pem" "$TLS_DIR/good.key" "$dir/tls/"
 	port=$(harness_free_port) || fail "no free port"
 	tlsport=$(harness_free_port) || fail "no free port"
-	_cyrus_imapd_conf "$dir" "$sep" >"$dir/imapd.conf"
+	_cyrus_imapd_conf "$dir" "$sep" "$mechs" >"$dir/imapd.conf"
 	_cyrus_master_conf "$dir" "$port" "$tlsport" >"$dir/cyrus.conf"
 	_cyrus_credentials "$dir"
 	chown -R cyrus:mail "$dir/conf" "$dir/spool" "$dir/tls" "$dir/sasldb"
@@ -86,7 +89,7 @@ cyrus_start() {
 	_cyrus_mailboxes "$name" "$sep"
 }
 
-# _cyrus_imapd_conf DIR SEP: imapd.conf on stdout.
+# _cyrus_imapd_conf DIR SEP MECHS: imapd.conf on stdout.
 _cyrus_imapd_conf() {
 	local dir=$1 unixsep=no
 	[ "$2" = / ] && unixsep=yes
@@ -99,7 +102,7 @@ admins: admin
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: $dir/sasldb
-sasl_mech_list: PLAIN LOGIN
+sasl_mech_list: $3
 allowplaintext: yes
 unixhierarchysep: $unixsep
 altnamespace: no
