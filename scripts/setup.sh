@@ -113,67 +113,66 @@ disable_packaged_dovecot() {
 	fi
 }
 
-# Cyrus's imapd, unpacked (not installed: cyrus-imapd Conflicts with
-# imap-server, which dovecot-imapd provides) from the cyrus-imapd package of
-# the same version as the installed cyrus-common.
-CYRUS_ROOT=/opt/cyrus-imapd
-install_cyrus_imapd() {
-	local ver tmp deb
-	ver=$(dpkg-query -W -f='${Version}' cyrus-common)
-	if [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/imapd" ] &&
-		[ "$(cat "$CYRUS_ROOT/VERSION" 2>/dev/null)" = "$ver" ]; then
-		say "cyrus imapd $ver present in $CYRUS_ROOT"
-		return
-	fi
+# unpack_debs ROOT PKG...: download the packages (never install them) and
+# extract them all into ROOT; ROOT/VERSION gets the first package's version.
+# For servers whose packages Conflict with imap-server, which dovecot-imapd
+# provides: installing them would remove Dovecot.
+unpack_debs() {
+	local root=$1 tmp d
+	shift
 	tmp=$(mktemp -d)
 	# apt-get download fetches as _apt, which must be able to write there
 	getent passwd _apt >/dev/null && chown _apt "$tmp"
 	# the package lists may be missing or stale when every package was
 	# installed already (install_packages then ran no apt-get update)
-	(cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null 2>&1) ||
-		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "cyrus-imapd=$ver" >/dev/null) || {
+	(cd "$tmp" && apt-get download -q "$@" >/dev/null 2>&1) ||
+		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "$@" >/dev/null) || {
 		rm -rf "$tmp"
-		echo "setup: apt-get download cyrus-imapd=$ver failed" >&2
+		echo "setup: apt-get download $* failed" >&2
 		exit 1
 	}
-	deb=$(find "$tmp" -maxdepth 1 -name 'cyrus-imapd_*.deb' | head -n 1)
-	mkdir -p "$CYRUS_ROOT"
-	dpkg-deb -x "$deb" "$CYRUS_ROOT"
-	printf '%s\n' "$ver" >"$CYRUS_ROOT/VERSION"
+	mkdir -p "$root"
+	for d in "$tmp"/*.deb; do
+		dpkg-deb -x "$d" "$root"
+	done
+	dpkg-deb -f "$tmp/${1%%=*}"_*.deb Version >"$root/VERSION"
 	rm -rf "$tmp"
+}
+
+# unpacked ROOT BINARY VERSION: true if ROOT holds BINARY from VERSION.
+unpacked() {
+	[ -x "$1/$2" ] && [ "$(cat "$1/VERSION" 2>/dev/null)" = "$3" ]
+}
+
+# Cyrus's imapd from the cyrus-imapd package of the same version as the
+# installed cyrus-common (cyrus-imapd Conflicts with imap-server).
+CYRUS_ROOT=/opt/cyrus-imapd
+install_cyrus_imapd() {
+	local ver
+	ver=$(dpkg-query -W -f='${Version}' cyrus-common)
+	if unpacked "$CYRUS_ROOT" usr/lib/cyrus/bin/imapd "$ver"; then
+		say "cyrus imapd $ver present in $CYRUS_ROOT"
+		return
+	fi
+	unpack_debs "$CYRUS_ROOT" "cyrus-imapd=$ver"
 	say "cyrus-imapd $ver unpacked to $CYRUS_ROOT"
 }
 
-# Courier-IMAP's imapd, unpacked like Cyrus's (courier-imap Conflicts with
-# imap-server too) with the libraries it needs that nothing installs:
-# courier-authlib (libcourierauth), libcourier-unicode4, libgamin0 (libfam).
+# Courier-IMAP's imapd (courier-imap Conflicts with imap-server too) with
+# the libraries it needs that nothing installs: courier-authlib
+# (libcourierauth), libcourier-unicode4, libgamin0 (libfam).
 # tests/lib/courier.sh runs it behind a small login front.
 COURIER_ROOT=/opt/courier-imap
 COURIER_DEBS=(courier-imap courier-authlib libcourier-unicode4 libgamin0)
 install_courier_imapd() {
-	local ver tmp d
+	local ver
 	ver=$(apt-cache policy courier-imap 2>/dev/null | awk '/Candidate:/ { print $2 }')
-	if [ -x "$COURIER_ROOT/usr/bin/imapd" ] &&
-		[ "$(cat "$COURIER_ROOT/VERSION" 2>/dev/null)" = "$ver" ]; then
+	if unpacked "$COURIER_ROOT" usr/bin/imapd "$ver"; then
 		say "courier imapd $ver present in $COURIER_ROOT"
 		return
 	fi
-	tmp=$(mktemp -d)
-	getent passwd _apt >/dev/null && chown _apt "$tmp"
-	(cd "$tmp" && apt-get download -q "${COURIER_DEBS[@]}" >/dev/null 2>&1) ||
-		(apt-get update >/dev/null && cd "$tmp" && apt-get download -q "${COURIER_DEBS[@]}" >/dev/null) || {
-		rm -rf "$tmp"
-		echo "setup: apt-get download ${COURIER_DEBS[*]} failed" >&2
-		exit 1
-	}
-	mkdir -p "$COURIER_ROOT"
-	for d in "$tmp"/*.deb; do
-		dpkg-deb -x "$d" "$COURIER_ROOT"
-	done
-	ver=$(dpkg-deb -f "$tmp"/courier-imap_*.deb Version)
-	printf '%s\n' "$ver" >"$COURIER_ROOT/VERSION"
-	rm -rf "$tmp"
-	say "courier-imap $ver unpacked to $COURIER_ROOT"
+	unpack_debs "$COURIER_ROOT" "${COURIER_DEBS[@]}"
+	say "courier-imap $(cat "$COURIER_ROOT/VERSION") unpacked to $COURIER_ROOT"
 }
 
 make_vmail() {
