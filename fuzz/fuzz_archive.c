@@ -16,14 +16,7 @@
 #include <unistd.h>
 #include "msgstore.h"
 #include "store_archive.h"
-
-#define REQUIRE(cond)            \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 struct count_sink {
 	const struct store_msg *msgs;

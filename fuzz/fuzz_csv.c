@@ -24,16 +24,7 @@
 #include "batchcsv.h"
 #include "buf.h"
 #include "csv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(cond)                                                                              \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "property broken: %s (line %d)\n", #cond, __LINE__);       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz.h"
 
 /* Every record as "n:" then "len:bytes" per field; returns the final status. */
 static enum ms_status read_all(const void *in, size_t len, const struct csv_options *opt,

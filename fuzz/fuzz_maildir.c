@@ -14,14 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "maildir_meta.h"
-
-#define REQUIRE(cond)            \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_uidlist(const char *p, size_t n)
 {

@@ -12,14 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "manifest.h"
-
-#define REQUIRE(cond)            \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* Hands out at most 7 bytes at a time. */
 static int small_reads(void *ctx, char *p, size_t n, size_t *got)

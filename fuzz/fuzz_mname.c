@@ -14,14 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mname.h"
-
-#define REQUIRE(cond)            \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_message_name(const char *s)
 {

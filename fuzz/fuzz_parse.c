@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "parse.h"
+#include "fuzz.h"
 
 struct feed {
 	const uint8_t *p;
@@ -53,8 +54,6 @@ static enum ms_status s_end(void *ctx)
 	(void)ctx;
 	return MS_OK;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,14 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utf7.h"
-
-#define REQUIRE(cond)            \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_decode(const char *s)
 {
