@@ -7,10 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/batch.sh"
 
-harness_init
-harness_timeout 300
-harness_need_root
-harness_need_mailstage
+batch_test_init 300
 [ -x /usr/lib/postfix/sbin/master ] || skip "Postfix missing (package postfix)"
 
 # postfix_start: a private Postfix in $T/pf: smtpd on 127.0.0.1:$SMTP_PORT,

@@ -14,10 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/batch.sh"
 
-harness_init
-harness_timeout 400
-harness_need_root
-harness_need_mailstage
+batch_test_init 400
 command -v openssl >/dev/null || skip "openssl not installed"
 command -v xxd >/dev/null || skip "xxd not installed"
 cd "$T"

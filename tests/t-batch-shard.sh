@@ -6,10 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/batch.sh"
 
-harness_init
-harness_timeout 300
-harness_need_root
-harness_need_mailstage
+batch_test_init 300
 command -v parallel >/dev/null || skip "GNU parallel missing (package parallel)"
 batch_servers
 cd "$T"

@@ -7,10 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/batch.sh"
 
-harness_init
-harness_timeout 500
-harness_need_root
-harness_need_mailstage
+batch_test_init 500
 batch_servers
 cd "$T"
 

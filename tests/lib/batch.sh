@@ -7,6 +7,15 @@
 
 BATCH_DOMAIN=example.org
 
+# batch_test_init SECONDS: the start of every batch test (harness up, a
+# watchdog of SECONDS, root and the binary required).
+batch_test_init() {
+	harness_init
+	harness_timeout "$1"
+	harness_need_root
+	harness_need_mailstage
+}
+
 # batch_servers: src and dst Dovecot, both '/' separated.
 batch_servers() {
 	dovecot_start src
