@@ -100,6 +100,18 @@ static int uid_cmp(const void *a, const void *b)
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
+/* The sizes reads proved wrong under l's UIDVALIDITY, into l's entries. */
+static void apply_fixes(struct folder *f, struct listing *l)
+{
+	pthread_mutex_lock(&f->mu);
+	for (size_t i = 0; i < f->nfixes; i++) {
+		struct msg_entry *e = (struct msg_entry *)listing_find(l, f->fixes[i].uid);
+		if (e && f->fixes[i].uidvalidity == l->uidvalidity)
+			e->size = f->fixes[i].size;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* Sort, apply the folder's known size fixes, wrap up. */
 static struct listing *finish(struct folder *f, struct builder *b, const struct imap_mailbox *mb)
 {
@@ -121,13 +133,7 @@ static struct listing *finish(struct folder *f, struct builder *b, const struct 
 	l->uidnext = mb->uidnext;
 	l->exists = mb->exists;
 	l->modseq = mb->highestmodseq;
-	pthread_mutex_lock(&f->mu);
-	for (size_t i = 0; i < f->nfixes; i++) {
-		struct msg_entry *e = (struct msg_entry *)listing_find(l, f->fixes[i].uid);
-		if (e && f->fixes[i].uidvalidity == l->uidvalidity)
-			e->size = f->fixes[i].size;
-	}
-	pthread_mutex_unlock(&f->mu);
+	apply_fixes(f, l);
 	return l;
 }
 
@@ -139,11 +145,101 @@ static int unchanged(const struct listing *old, const struct imap_mailbox *mb)
 	       old->modseq == mb->highestmodseq;
 }
 
+static int fixed(struct folder *f, uint32_t uidvalidity, uint32_t uid)
+{
+	int yes = 0;
+
+	pthread_mutex_lock(&f->mu);
+	for (size_t i = 0; i < f->nfixes && !yes; i++)
+		yes = f->fixes[i].uidvalidity == uidvalidity && f->fixes[i].uid == uid;
+	pthread_mutex_unlock(&f->mu);
+	return yes;
+}
+
+/*
+ * 1 if every message of old is in nw under the same UID with the same
+ * INTERNALDATE and RFC822.SIZE (or a size a read corrected): the same
+ * messages, whatever UIDVALIDITY nw's session announced.  nw is fresh from
+ * the server, so its sizes are the announced ones.
+ */
+static int same_messages(struct folder *f, const struct listing *old, const struct listing *nw)
+{
+	if (nw->n < old->n || (!old->n && nw->n))
+		return 0;
+	for (size_t i = 0; i < old->n; i++) {
+		const struct msg_entry *o = &old->e[i], *n = listing_find(nw, o->uid);
+
+		if (!n || n->date != o->date ||
+		    (n->size != listing_size(o) && !fixed(f, old->uidvalidity, o->uid)))
+			return 0;
+	}
+	return 1;
+}
+
+/* nw is old's folder under another UIDVALIDITY: keep old's, on pc too. */
+static enum ms_status adopt(struct folder *f, struct pool_conn *pc, const struct listing *old,
+			    struct listing *nw)
+{
+	static int said;
+
+	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		msfs_log("'%s': UIDVALIDITY %u in this session, %u before, same messages under the "
+			 "same UIDs: kept as %u (the server renumbers sessions, not messages; "
+			 "logged once)", f->name, nw->uidvalidity, old->uidvalidity,
+			 old->uidvalidity);
+	if (pool_alias(pc, f->raw, nw->uidvalidity, old->uidvalidity))
+		return MS_ERR_NOMEM;
+	nw->uidvalidity = old->uidvalidity;
+	apply_fixes(f, nw);
+	return MS_OK;
+}
+
+/* A session's fresh snapshot of f (pc has f examined as mb). */
+static enum ms_status fetch_snapshot(struct folder *f, struct pool_conn *pc,
+				     const struct imap_mailbox *mb, struct listing **out)
+{
+	struct builder b = { 0 };
+	enum ms_status st = MS_OK;
+
+	*out = NULL;
+	if (mb->exists)
+		st = imap_fetch_meta(pc->im, "1:*", 0, on_msg, &b);
+	if (!st && !(*out = finish(f, &b, mb)))
+		st = MS_ERR_NOMEM;
+	else if (st)
+		entries_free(b.e, b.n);
+	return st;
+}
+
+enum ms_status listing_vouch(struct msfs *fs, struct folder *f, struct pool_conn *pc,
+			     uint32_t want, struct imap_mailbox *mb)
+{
+	struct listing *l = listing_peek(fs, f), *nw = NULL;
+	enum ms_status st = MS_ERR_NOTFOUND;
+
+	if (mb->uidvalidity == want) {
+		st = MS_OK;
+		goto out;
+	}
+	if (!l || l->uidvalidity != want)
+		goto out;
+	st = fetch_snapshot(f, pc, mb, &nw);
+	if (!st && !same_messages(f, l, nw))
+		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = adopt(f, pc, l, nw);
+	if (!st)
+		mb->uidvalidity = want;
+out:
+	listing_put(nw);
+	listing_put(l);
+	return st;
+}
+
 /* EXAMINE + one metadata FETCH.  *out stays NULL when prev is still right. */
 static enum ms_status load(struct msfs *fs, struct folder *f, const struct listing *prev,
 			   struct listing **out)
 {
-	struct builder b = { 0 };
 	struct pool_conn *pc = NULL;
 	struct imap_mailbox mb;
 	enum ms_status st;
@@ -154,12 +250,14 @@ static enum ms_status load(struct msfs *fs, struct folder *f, const struct listi
 		st = pool_examine(pc, f->raw, 1, &mb);
 	if (!st && unchanged(prev, &mb))
 		goto out;
-	if (!st && mb.exists)
-		st = imap_fetch_meta(pc->im, "1:*", 0, on_msg, &b);
-	if (!st && !(*out = finish(f, &b, &mb)))
-		st = MS_ERR_NOMEM;
-	else if (st)
-		entries_free(b.e, b.n);
+	if (!st)
+		st = fetch_snapshot(f, pc, &mb, out);
+	if (!st && prev && prev->uidvalidity != mb.uidvalidity && same_messages(f, prev, *out))
+		st = adopt(f, pc, prev, *out);
+	if (st) {
+		listing_put(*out);
+		*out = NULL;
+	}
 	if (st)
 		msfs_log("listing '%s': %s", f->name, pc ? imap_errmsg(pc->im) : ms_status_name(st));
 out:
@@ -335,7 +433,9 @@ enum ms_status listing_load_msgids(struct msfs *fs, struct folder *f)
 	st = pool_get(fs->pool, POOL_META, &pc);
 	if (!st)
 		st = pool_examine(pc, f->raw, 0, &mb);
-	if (!st && mb.uidvalidity == l->uidvalidity)
+	if (!st)
+		st = listing_vouch(fs, f, pc, l->uidvalidity, &mb);
+	if (!st)
 		st = imap_fetch_meta(pc->im, set, 1, on_msgid, l);
 	pool_put(fs->pool, pc, st);
 	pthread_mutex_lock(&f->mu);

@@ -71,6 +71,24 @@ void listing_fix_size(struct folder *f, uint32_t uidvalidity, struct msg_entry *
 		      uint64_t size);
 
 /*
+ * pc (a pool connection with f EXAMINEd as *mb) must serve the snapshot
+ * whose UIDVALIDITY is want.  MS_OK when it does: mb says want, or the
+ * session announced another UIDVALIDITY but holds every message of the
+ * snapshot under the same UID with the same INTERNALDATE and size (one
+ * metadata FETCH on pc; the alias is then kept for pc's session and *mb
+ * says want).  Some servers renumber sessions, not messages: Courier-IMAP
+ * gives a folder never SELECTed read-write (no courierimapuiddb yet) a new
+ * UIDVALIDITY in every session; EXAMINE does not fix it, and we never
+ * SELECT.  MS_ERR_NOTFOUND when the folder really changed (reads answer
+ * ESTALE).  Refreshes (listing_refresh) keep the old UIDVALIDITY the same
+ * way, so file names stay put.
+ */
+struct pool_conn;
+struct imap_mailbox;
+enum ms_status listing_vouch(struct msfs *fs, struct folder *f, struct pool_conn *pc,
+			     uint32_t want, struct imap_mailbox *mb);
+
+/*
  * Refresher thread only.  *old gets the replaced snapshot (or NULL when
  * nothing changed); the caller compares names and listing_put()s it.
  */

@@ -24,6 +24,12 @@ struct pool {
 	int ka_secs, ka_stop;
 };
 
+struct pool_alias {
+	struct pool_alias *next;
+	uint32_t from, to;
+	char raw[]; /* folder name on the wire */
+};
+
 static time_t now_mono(void)
 {
 	struct timespec ts;
@@ -62,10 +68,16 @@ enum ms_status pool_new(const struct ms_server *srv, int nconn, int timeout_ms,
 
 static void conn_drop(struct pool_conn *pc)
 {
+	struct pool_alias *a;
+
 	imap_close(pc->im);
 	pc->im = NULL;
 	free(pc->examined);
 	pc->examined = NULL;
+	while ((a = pc->aliases)) {
+		pc->aliases = a->next;
+		free(a);
+	}
 }
 
 void pool_free(struct pool *p)
@@ -184,7 +196,27 @@ enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
 	if (st)
 		return st;
 	pc->examined = strdup(raw);
+	for (const struct pool_alias *a = pc->aliases; a; a = a->next)
+		if (a->from == pc->mb.uidvalidity && !strcmp(a->raw, raw))
+			pc->mb.uidvalidity = a->to;
 	*mb = pc->mb;
+	return MS_OK;
+}
+
+enum ms_status pool_alias(struct pool_conn *pc, const char *raw, uint32_t from, uint32_t to)
+{
+	size_t n = strlen(raw) + 1;
+	struct pool_alias *a = malloc(sizeof(*a) + n);
+
+	if (!a)
+		return MS_ERR_NOMEM;
+	a->from = from;
+	a->to = to;
+	memcpy(a->raw, raw, n);
+	a->next = pc->aliases;
+	pc->aliases = a;
+	if (pc->examined && !strcmp(pc->examined, raw) && pc->mb.uidvalidity == from)
+		pc->mb.uidvalidity = to;
 	return MS_OK;
 }
 

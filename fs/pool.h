@@ -38,10 +38,13 @@
 
 enum pool_kind { POOL_META, POOL_BODY };
 
+struct pool_alias;
+
 struct pool_conn {
 	struct imap *im;     /* NULL until connected */
 	char *examined;      /* raw name of the folder EXAMINEd on im, or NULL */
 	struct imap_mailbox mb;
+	struct pool_alias *aliases; /* this session's UIDVALIDITY aliases, see pool_alias() */
 	int busy;
 	int slot;
 	time_t idle_since;   /* monotonic seconds: last pool_put() */
@@ -70,6 +73,15 @@ enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **
  */
 enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
 			    struct imap_mailbox *mb);
+
+/*
+ * From now on, in this session of pc, take UIDVALIDITY `from` announced for
+ * folder raw as `to`: listing_vouch() proved the session numbers the same
+ * messages with the same UIDs (servers that renumber sessions, not messages:
+ * Courier-IMAP on a folder never SELECTed).  pool_examine() applies it; the
+ * aliases end with the session.
+ */
+enum ms_status pool_alias(struct pool_conn *pc, const char *raw, uint32_t from, uint32_t to);
 
 /* Give pc back; st is the last command's status (a fatal one closes the session). */
 void pool_put(struct pool *p, struct pool_conn *pc, enum ms_status st);

@@ -80,8 +80,8 @@ static enum ms_status fetch_once(struct handle *h, uint64_t off, uint64_t len, s
 	st = pool_get(h->fs->pool, POOL_BODY, &pc);
 	if (!st)
 		st = pool_examine(pc, h->f->raw, 0, &mb);
-	if (!st && mb.uidvalidity != h->uidvalidity)
-		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = listing_vouch(h->fs, h->f, pc, h->uidvalidity, &mb);
 	if (!st)
 		st = imap_fetch_body(pc->im, h->uid, off, len, &sink);
 	if (st && st != MS_ERR_NOTFOUND)
@@ -243,8 +243,8 @@ static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 	st = pool_get(bt->fs->pool, POOL_BODY, &pc);
 	if (!st)
 		st = pool_examine(pc, bt->f->raw, 0, &mb);
-	if (!st && mb.uidvalidity != bt->uidvalidity)
-		st = MS_ERR_NOTFOUND;
+	if (!st)
+		st = listing_vouch(bt->fs, bt->f, pc, bt->uidvalidity, &mb);
 	if (!st)
 		st = imap_fetch_bodies(pc->im, set, &sink);
 	if (st && st != MS_ERR_NOTFOUND)
