@@ -16,6 +16,7 @@
 #include "ops.h"
 #include "bodycache.h"
 #include "listing.h"
+#include "pool.h"
 #include "reader.h"
 #include "refresh.h"
 #include "tree.h"
@@ -159,6 +160,8 @@ static void ms_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fi->fh = (uintptr_t)l;
 	}
 	fuse_reply_open(req, fi);
+	if (d->kind == DN_CUR) /* answered: now log in the body connection opens will want */
+		pool_warm(fs->pool, d->folder->raw);
 }
 
 static void ms_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

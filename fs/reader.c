@@ -128,13 +128,35 @@ struct batch {
 	struct buf b;
 	uint32_t uid;
 	struct body *want;  /* the opened message, referenced */
+	const struct listing *l; /* the advertised sizes */
 };
+
+/*
+ * Hand a fetched body to the kernel's page cache (FUSE notify_store), so
+ * the read after its open is served there without a round trip to us.
+ * Only when it has exactly the advertised size: the kernel's st_size is
+ * that size, and a wrong one is found and handled by the open.
+ */
+static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t n)
+{
+	const struct msg_entry *e = listing_find(bt->l, uid);
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
+
+	if (!bt->fs->se || !n || !e || listing_size(e) != n)
+		return;
+	bv.buf[0].mem = (void *)p;
+	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
+}
 
 static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
 	struct batch *bt = ctx;
 
 	buf_reset(&bt->b);
+	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
+		bt->b.data[0] = 0; /* sized once: no realloc copies as the body grows */
+		bt->b.cap = n + 1;
+	}
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
 	return MS_OK;
 }
@@ -153,6 +175,7 @@ static enum ms_status b_end(void *ctx)
 	if (!bt->uid)
 		return MS_OK;
 	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
+	to_page_cache(bt, bt->uid, bt->b.data, n);
 	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, tree_msg_ino(bt->f, bt->uid),
 		     bt->uidvalidity);
 	if (!b)
@@ -302,6 +325,7 @@ void reader_ahead(const struct reader_plan *p)
 
 	if (!p->ra || !(l = listing_peek(p->fs, f)))
 		return;
+	bt.l = l;
 	pthread_mutex_lock(&f->mu);
 	if (!f->pf_busy && l->uidvalidity == p->uidvalidity) {
 		from = index_after(l, f->ra_end > p->uid ? f->ra_end : p->uid);
@@ -373,7 +397,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
 	struct buf set = BUF_INIT(4096);
 	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
-			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX) };
+			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX), .l = l };
 	enum ms_status st;
 	uint32_t last;
 
