@@ -118,7 +118,8 @@ static int errno_of(enum ms_status st)
  * so the server works while the reader reads.  An open of a message in
  * that batch waits for its body instead of fetching it a second time.
  */
-#define RA_MAX 64
+#define RA_MAX 256
+#define RA_BYTES (8u << 20) /* and at most this much per batch (or cache_max / 4) */
 
 struct batch {
 	struct msfs *fs;
@@ -227,13 +228,13 @@ static size_t index_after(const struct listing *l, uint32_t uid)
 
 /*
  * Append to set up to ra uncached small messages from index i on (and at
- * most cache_max / 4 bytes with `bytes` already planned); returns the last
+ * most RA_BYTES or cache_max / 4 bytes with `bytes` already planned); returns the last
  * UID added, or 0.
  */
 static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listing *l, size_t i,
 			  unsigned ra, uint64_t bytes, struct buf *set)
 {
-	uint64_t cap = fs->cfg.cache_max / 4;
+	uint64_t cap = fs->cfg.cache_max / 4 < RA_BYTES ? fs->cfg.cache_max / 4 : RA_BYTES;
 	uint32_t last = 0;
 	struct body *b;
 
