@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "bodycache.h"
 #include "buf.h"
 #include "diskcache.h"
@@ -38,6 +39,12 @@ struct handle {
 	size_t blen, chunk;
 	int busy;
 	struct reader_plan plan;
+	/* large messages and cache_dir: read from its file, or written to one */
+	int dfd;                      /* the cached body's file, or -1 */
+	uint64_t doff;                /* where the body starts in it */
+	struct diskcache_writer *w;   /* filled while chunks come in order from 0 */
+	uint64_t wnext;               /* next offset the writer wants */
+	int wdone;                    /* written, or given up for this open */
 };
 
 /* Collects (or only counts) the body of one FETCH. */
@@ -456,6 +463,7 @@ static struct handle *handle_new(struct msfs *fs, uint64_t ino)
 	h->fs = fs;
 	h->ino = ino;
 	h->chunk = CHUNK_MIN;
+	h->dfd = -1;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -473,6 +481,11 @@ static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_
 		err = open_whole(h, l, idx);
 		*actual = h->whole ? h->whole->len : 0;
 		return err;
+	}
+	if (!diskcache_open_body(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, &h->dfd,
+				 &h->doff, actual)) {
+		h->wdone = 1; /* served from its file: the size is the true one */
+		return 0;
 	}
 	if (h->fs->cfg.size_trust) {
 		*actual = h->size;
@@ -520,6 +533,68 @@ fail:
 	return err;
 }
 
+/* len bytes at off of the cached file into c. */
+static enum ms_status from_file(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	ssize_t r = 0;
+
+	if (!(c->b.data = malloc(len + 1)))
+		return MS_ERR_NOMEM;
+	c->b.cap = len + 1;
+	while (c->b.len < len &&
+	       (r = pread(h->dfd, c->b.data + c->b.len, len - c->b.len,
+			  (off_t)(h->doff + off + c->b.len))) > 0)
+		c->b.len += (size_t)r;
+	c->b.data[c->b.len] = 0;
+	return c->b.len == len ? MS_OK : MS_ERR_IO;
+}
+
+/* Stop writing this open's body to cache_dir; keep is 1 when it is complete. */
+static void writer_end(struct handle *h, int keep)
+{
+	diskcache_end(h->w, keep);
+	h->w = NULL;
+	h->wdone = 1;
+}
+
+/*
+ * A large message read whole in order (cat, cp, rsync) goes to cache_dir
+ * as its chunks come, so the next read costs no fetch; a jump ends that.
+ */
+static void to_disk(struct handle *h, uint64_t off, const char *p, size_t n)
+{
+	if (h->wdone)
+		return;
+	if (!h->w && !off)
+		h->w = diskcache_begin(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, h->size);
+	if (!h->w || off > h->wnext) {
+		writer_end(h, 0);
+		return;
+	}
+	if (off + n > h->wnext) {
+		if (diskcache_write(h->w, p + (h->wnext - off), (size_t)(off + n - h->wnext))) {
+			writer_end(h, 0);
+			return;
+		}
+		h->wnext = off + n;
+	}
+	if (h->wnext == h->size)
+		writer_end(h, 1);
+}
+
+/* The range from the cached file or the server (then also to cache_dir).  Unlocked, busy. */
+static enum ms_status get_range(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	enum ms_status st;
+
+	if (h->dfd >= 0)
+		return from_file(h, off, len, c);
+	st = fetch(h, off, len, c);
+	if (!st && c->b.len == len)
+		to_disk(h, off, c->b.data, c->b.len);
+	return st;
+}
+
 /* Called locked with the range not buffered: fetch it unlocked.  0 or errno. */
 static int fill(struct handle *h, uint64_t off, size_t len)
 {
@@ -536,7 +611,7 @@ static int fill(struct handle *h, uint64_t off, size_t len)
 	h->busy = 1;
 	pthread_mutex_unlock(&h->mu);
 	c = (struct collect){ .b = BUF_INIT(want + 2) };
-	st = fetch(h, off, want, &c);
+	st = get_range(h, off, want, &c);
 	if (!st && c.b.len < want) {
 		msfs_log("%s UID %u: server sent %zu bytes at %llu, expected %llu", h->f->name,
 			 h->uid, c.b.len, (unsigned long long)off, (unsigned long long)want);
@@ -590,6 +665,9 @@ static void handle_unref(struct handle *h)
 		return;
 	body_put(h->whole);
 	free(h->buf);
+	diskcache_end(h->w, 0);
+	if (h->dfd >= 0)
+		close(h->dfd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
 	free(h);
