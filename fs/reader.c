@@ -558,6 +558,23 @@ static void writer_end(struct handle *h, int keep)
 }
 
 /*
+ * Fetch [wnext, off) for the writer: bytes this open did not fetch because
+ * the kernel had them (another open of the file read them into its page
+ * cache).  Bounded: a gap over CHUNK_MAX is a jump, and ends the writer.
+ */
+static int fill_gap(struct handle *h, uint64_t off)
+{
+	struct collect c = { .b = BUF_INIT(CHUNK_MAX + 2) };
+	int bad = off - h->wnext > CHUNK_MAX || fetch(h, h->wnext, off - h->wnext, &c) ||
+		  c.b.len != off - h->wnext || diskcache_write(h->w, c.b.data, c.b.len);
+
+	buf_free(&c.b);
+	if (!bad)
+		h->wnext = off;
+	return bad ? -1 : 0;
+}
+
+/*
  * A large message read whole in order (cat, cp, rsync) goes to cache_dir
  * as its chunks come, so the next read costs no fetch; a jump ends that.
  */
@@ -567,7 +584,7 @@ static void to_disk(struct handle *h, uint64_t off, const char *p, size_t n)
 		return;
 	if (!h->w && !off)
 		h->w = diskcache_begin(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, h->size);
-	if (!h->w || off > h->wnext) {
+	if (!h->w || (off > h->wnext && fill_gap(h, off))) {
 		writer_end(h, 0);
 		return;
 	}
