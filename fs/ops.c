@@ -5,7 +5,9 @@
  * Blocking: lookup, getattr, readdir, statfs, getxattr and listxattr
  * answer from memory; the first lookup or opendir in a never-listed folder's
  * cur/ loads its listing (listing_get: one bounded metadata fetch).  open
- * and read may wait on the network, bounded by the deadlines.  Every
+ * and read may wait on the network, bounded by the deadlines.  After they
+ * have replied, opendir of a cur/ logs in a body connection (pool_warm)
+ * and open may fetch the next messages ahead (reader_ahead).  Every
  * write operation replies EROFS (the mount is also "ro", so the kernel
  * usually refuses first).
  */
