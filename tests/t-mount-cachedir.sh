@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
-mount_test_init 300
+mount_test_init 600 # ASan on a loaded machine: ~220 s
 
 dovecot_start src
 seed_corpus src alice INBOX 'cpython-email/*.eml'
