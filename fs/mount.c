@@ -14,7 +14,6 @@
  * daemonizing, because fork() keeps only the calling thread.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,14 +159,6 @@ int cmd_mount(int argc, char **argv)
 	struct msfs fs = { 0 };
 	int rc;
 
-	/*
-	 * Bodies are allocated on one thread and freed on another: with an
-	 * arena per thread, each arena keeps its own freed bodies and RSS
-	 * grows far past cache_max.  A fixed mmap threshold also gives large
-	 * bodies back to the system when they are freed.
-	 */
-	mallopt(M_ARENA_MAX, 2);
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	rc = mount_parse_options(&args, &fs.cfg);
 	if (rc >= 0)
 		goto out_args;
