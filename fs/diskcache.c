@@ -404,3 +404,188 @@ fail:
 	if (!__atomic_exchange_n(&dc->warned, 1, __ATOMIC_RELAXED))
 		msfs_log("cache_dir: cannot write %s: %s (not cached)", path, strerror(errno));
 }
+
+/* ---- large bodies: streamed in and out ---- */
+
+struct diskcache_writer {
+	struct diskcache *dc;
+	char *folder;
+	uint32_t uidvalidity, uid;
+	uint64_t len, got, hlen;
+	EVP_MD_CTX *md;
+	int fd, created;
+	char tmp[PATH_MAX];
+};
+
+/* The header for a body of len bytes with digest sha (64 hex digits): its length, or -1. */
+static int header_of(const struct diskcache *dc, const char *folder, uint32_t uidvalidity,
+		     uint32_t uid, uint64_t len, const char *sha, char *head, size_t size)
+{
+	int hlen = snprintf(head, size, MAGIC "%s\n%" PRIu32 " %" PRIu32 " %" PRIu64 " %s\n%s\n",
+			    dc->idhex, uidvalidity, uid, len, sha, folder);
+
+	return hlen <= 0 || (size_t)hlen >= size ? -1 : hlen;
+}
+
+struct diskcache_writer *diskcache_begin(struct diskcache *dc, const char *folder,
+					 uint32_t uidvalidity, uint32_t uid, uint64_t len)
+{
+	struct diskcache_writer *w;
+	char head[HEADER_MAX], sha[65];
+	int hlen;
+
+	if (!dc || !len || len > dc->max / 4 || strchr(folder, '\n') || !(w = calloc(1, sizeof(*w))))
+		return NULL;
+	memset(sha, '0', 64); /* the real digest replaces it, same length, at the end */
+	sha[64] = 0;
+	path_of(dc, folder, uidvalidity, 0, w->tmp, sizeof(w->tmp));
+	w->fd = -1;
+	hlen = header_of(dc, folder, uidvalidity, uid, len, sha, head, sizeof(head));
+	if (hlen < 0 || mkdir_0700(w->tmp) || !(w->folder = strdup(folder)) ||
+	    !(w->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(w->md, EVP_sha256(), NULL))
+		goto fail;
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%ld.%u", dc->sdir, (long)getpid(),
+		 __atomic_add_fetch(&dc->seq, 1, __ATOMIC_RELAXED));
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	w->created = w->fd >= 0;
+	if (w->fd < 0 || write_all(w->fd, head, (size_t)hlen))
+		goto fail;
+	w->dc = dc;
+	w->uidvalidity = uidvalidity;
+	w->uid = uid;
+	w->len = len;
+	w->hlen = (uint64_t)hlen;
+	return w;
+fail:
+	diskcache_end(w, 0);
+	return NULL;
+}
+
+int diskcache_write(struct diskcache_writer *w, const char *p, size_t n)
+{
+	if (!w || w->got + n > w->len || !EVP_DigestUpdate(w->md, p, n) || write_all(w->fd, p, n))
+		return -1;
+	w->got += n;
+	return 0;
+}
+
+/* Digest into the header, rename into place and count it.  0 or -1. */
+static int commit(struct diskcache_writer *w)
+{
+	char head[HEADER_MAX], sha[65], path[PATH_MAX];
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	int hlen;
+
+	if (!EVP_DigestFinal_ex(w->md, md, &mdlen))
+		return -1;
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(sha + 2 * i, "%02x", md[i]);
+	hlen = header_of(w->dc, w->folder, w->uidvalidity, w->uid, w->len, sha, head, sizeof(head));
+	if (hlen < 0 || (uint64_t)hlen != w->hlen || pwrite(w->fd, head, (size_t)hlen, 0) != hlen ||
+	    close(w->fd))
+		return -1;
+	w->fd = -1;
+	path_of(w->dc, w->folder, w->uidvalidity, w->uid, path, sizeof(path));
+	if (rename(w->tmp, path))
+		return -1;
+	pthread_mutex_lock(&w->dc->mu);
+	w->dc->bytes += w->hlen + w->len;
+	if (w->dc->bytes > w->dc->max)
+		evict(w->dc);
+	pthread_mutex_unlock(&w->dc->mu);
+	return 0;
+}
+
+void diskcache_end(struct diskcache_writer *w, int keep)
+{
+	int done;
+
+	if (!w)
+		return;
+	done = keep && w->dc && w->got == w->len && !commit(w);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (!done && w->created)
+		unlink(w->tmp);
+	EVP_MD_CTX_free(w->md);
+	free(w->folder);
+	free(w);
+}
+
+/* Stream the body at off through SHA-256; 1 if it has len bytes and digest sha. */
+static int body_matches(int fd, uint64_t off, uint64_t len, const char *sha)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char d[32];
+	unsigned dlen = 0;
+	char *p = malloc(1 << 20), hex[65];
+	ssize_t r = 0;
+	int ok = 0;
+
+	if (!md || !p || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		goto out;
+	while (len && (r = pread(fd, p, len < (1u << 20) ? len : (1u << 20), (off_t)off)) > 0) {
+		if (!EVP_DigestUpdate(md, p, (size_t)r))
+			goto out;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	if (len || pread(fd, p, 1, (off_t)off) != 0 || !EVP_DigestFinal_ex(md, d, &dlen))
+		goto out;
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", d[i]);
+	ok = !strcmp(hex, sha);
+out:
+	EVP_MD_CTX_free(md);
+	free(p);
+	return ok;
+}
+
+/* The header at the start of fd for this key: body offset and length, or 0. */
+static uint64_t check_header_fd(const struct diskcache *dc, int fd, const char *folder,
+				uint32_t uidvalidity, uint32_t uid, uint64_t *len, char *sha)
+{
+	char head[HEADER_MAX], want[HEADER_MAX];
+	size_t l3 = sizeof(MAGIC) - 1 + 65;
+	unsigned long long blen;
+	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+	int hlen;
+
+	if (n < (ssize_t)l3)
+		return 0;
+	head[n] = 0;
+	if (sscanf(head + l3, "%*u %*u %llu %64[0-9a-f]", &blen, sha) != 2)
+		return 0;
+	hlen = header_of(dc, folder, uidvalidity, uid, blen, sha, want, sizeof(want));
+	if (hlen < 0 || hlen > n || memcmp(head, want, (size_t)hlen))
+		return 0;
+	*len = blen;
+	return (uint64_t)hlen;
+}
+
+enum ms_status diskcache_open_body(struct diskcache *dc, const char *folder,
+				   uint32_t uidvalidity, uint32_t uid, int *fd, uint64_t *off,
+				   uint64_t *len)
+{
+	char path[PATH_MAX], sha[65];
+	uint64_t hlen = 0;
+	int f;
+
+	if (!dc)
+		return MS_ERR_NOTFOUND;
+	path_of(dc, folder, uidvalidity, uid, path, sizeof(path));
+	if ((f = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return MS_ERR_NOTFOUND;
+	hlen = check_header_fd(dc, f, folder, uidvalidity, uid, len, sha);
+	if (!hlen || !body_matches(f, hlen, *len, sha)) {
+		msfs_log("cache_dir: %s is damaged or not ours; removed", path);
+		unlink(path);
+		close(f);
+		return MS_ERR_NOTFOUND;
+	}
+	futimens(f, NULL); /* recently used: evicted last */
+	*fd = f;
+	*off = hlen;
+	return MS_OK;
+}

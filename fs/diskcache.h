@@ -54,6 +54,30 @@ int diskcache_has(struct diskcache *dc, const char *folder, uint32_t uidvalidity
 void diskcache_put(struct diskcache *dc, const char *folder, uint32_t uidvalidity, uint32_t uid,
 		   const char *data, size_t len);
 
+/*
+ * Large bodies, streamed so memory stays bounded.  diskcache_begin()
+ * starts a temp file for a body of exactly len bytes (NULL: not cached:
+ * no cache, too large, I/O error); diskcache_write() appends (-1 on an
+ * error or past len: the caller then ends it with keep 0);
+ * diskcache_end() renames the file into place when keep is set and all
+ * len bytes came, else removes it, and frees w.  One writer is used by
+ * one thread at a time.
+ */
+struct diskcache_writer;
+struct diskcache_writer *diskcache_begin(struct diskcache *dc, const char *folder,
+					 uint32_t uidvalidity, uint32_t uid, uint64_t len);
+int diskcache_write(struct diskcache_writer *w, const char *p, size_t n);
+void diskcache_end(struct diskcache_writer *w, int keep);
+/*
+ * A cached body without loading it: *fd (caller closes) open on the file,
+ * the body at *off, *len bytes.  The header and the SHA-256 are checked
+ * first by streaming the file once (a damaged file is removed: a miss).
+ * A later rename or eviction of the file does not affect the open fd.
+ */
+enum ms_status diskcache_open_body(struct diskcache *dc, const char *folder,
+				   uint32_t uidvalidity, uint32_t uid, int *fd, uint64_t *off,
+				   uint64_t *len);
+
 /* Bytes the directory holds as this mount last counted them. */
 uint64_t diskcache_bytes(struct diskcache *dc);
 

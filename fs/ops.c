@@ -5,7 +5,9 @@
  * Blocking: lookup, getattr, readdir, statfs, getxattr and listxattr
  * answer from memory; the first lookup or opendir in a never-listed folder's
  * cur/ loads its listing (listing_get: one bounded metadata fetch).  open
- * and read may wait on the network, bounded by the deadlines.  Every
+ * and read may wait on the network, bounded by the deadlines.  After they
+ * have replied, opendir of a cur/ logs in a body connection (pool_warm)
+ * and open may fetch the next messages ahead (reader_ahead).  Every
  * write operation replies EROFS (the mount is also "ro", so the kernel
  * usually refuses first).
  */
@@ -16,6 +18,7 @@
 #include "ops.h"
 #include "bodycache.h"
 #include "listing.h"
+#include "pool.h"
 #include "reader.h"
 #include "refresh.h"
 #include "tree.h"
@@ -159,6 +162,8 @@ static void ms_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fi->fh = (uintptr_t)l;
 	}
 	fuse_reply_open(req, fi);
+	if (d->kind == DN_CUR) /* answered: now log in the body connection opens will want */
+		pool_warm(fs->pool, d->folder->raw);
 }
 
 static void ms_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

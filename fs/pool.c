@@ -181,6 +181,42 @@ enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **
 	return st;
 }
 
+/* An idle unconnected body slot, taken, if no body slot is connected yet.  Called locked. */
+static struct pool_conn *cold_slot(struct pool *p)
+{
+	struct pool_conn *pc = NULL;
+
+	if (p->n == 1 || (p->down_until && now_mono() < p->down_until))
+		return NULL;
+	for (int i = 1; i < p->n; i++) {
+		if (p->c[i].im || (p->c[i].busy && !p->c[i].im))
+			return NULL; /* one is up, or being connected */
+		if (!p->c[i].busy && !pc)
+			pc = &p->c[i];
+	}
+	if (pc)
+		pc->busy = 1;
+	return pc;
+}
+
+enum ms_status pool_warm(struct pool *p, const char *raw)
+{
+	struct imap_mailbox mb;
+	struct pool_conn *pc;
+	enum ms_status st;
+
+	pthread_mutex_lock(&p->mu);
+	pc = cold_slot(p);
+	pthread_mutex_unlock(&p->mu);
+	if (!pc)
+		return MS_OK;
+	if ((st = connect_slot(p, pc)))
+		return st; /* the slot is free again, the pool DOWN */
+	st = pool_examine(pc, raw, 0, &mb);
+	pool_put(p, pc, st);
+	return st;
+}
+
 enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
 			    struct imap_mailbox *mb)
 {

@@ -83,6 +83,14 @@ enum ms_status pool_examine(struct pool_conn *pc, const char *raw, int force,
  */
 enum ms_status pool_alias(struct pool_conn *pc, const char *raw, uint32_t from, uint32_t to);
 
+/*
+ * Log in one body connection ahead of need and EXAMINE raw on it, so the
+ * first open after a listing does not wait for a login.  Does nothing when
+ * a body connection is up or being made, or the pool is DOWN; otherwise
+ * blocks up to the connect deadline (call it after a FUSE reply).
+ */
+enum ms_status pool_warm(struct pool *p, const char *raw);
+
 /* Give pc back; st is the last command's status (a fatal one closes the session). */
 void pool_put(struct pool *p, struct pool_conn *pc, enum ms_status st);
 

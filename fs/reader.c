@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "bodycache.h"
 #include "buf.h"
 #include "diskcache.h"
@@ -38,6 +39,12 @@ struct handle {
 	size_t blen, chunk;
 	int busy;
 	struct reader_plan plan;
+	/* large messages and cache_dir: read from its file, or written to one */
+	int dfd;                      /* the cached body's file, or -1 */
+	uint64_t doff;                /* where the body starts in it */
+	struct diskcache_writer *w;   /* filled while chunks come in order from 0 */
+	uint64_t wnext;               /* next offset the writer wants */
+	int wdone;                    /* written, or given up for this open */
 };
 
 /* Collects (or only counts) the body of one FETCH. */
@@ -118,7 +125,8 @@ static int errno_of(enum ms_status st)
  * so the server works while the reader reads.  An open of a message in
  * that batch waits for its body instead of fetching it a second time.
  */
-#define RA_MAX 64
+#define RA_MAX 256
+#define RA_BYTES (8u << 20) /* and at most this much per batch (or cache_max / 4) */
 
 struct batch {
 	struct msfs *fs;
@@ -128,13 +136,35 @@ struct batch {
 	struct buf b;
 	uint32_t uid;
 	struct body *want;  /* the opened message, referenced */
+	const struct listing *l; /* the advertised sizes */
 };
+
+/*
+ * Hand a fetched body to the kernel's page cache (FUSE notify_store), so
+ * the read after its open is served there without a round trip to us.
+ * Only when it has exactly the advertised size: the kernel's st_size is
+ * that size, and a wrong one is found and handled by the open.
+ */
+static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t n)
+{
+	const struct msg_entry *e = listing_find(bt->l, uid);
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
+
+	if (!bt->fs->se || !n || !e || listing_size(e) != n)
+		return;
+	bv.buf[0].mem = (void *)p;
+	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
+}
 
 static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
 	struct batch *bt = ctx;
 
 	buf_reset(&bt->b);
+	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
+		bt->b.data[0] = 0; /* sized once: no realloc copies as the body grows */
+		bt->b.cap = n + 1;
+	}
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
 	return MS_OK;
 }
@@ -153,6 +183,7 @@ static enum ms_status b_end(void *ctx)
 	if (!bt->uid)
 		return MS_OK;
 	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
+	to_page_cache(bt, bt->uid, bt->b.data, n);
 	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, tree_msg_ino(bt->f, bt->uid),
 		     bt->uidvalidity);
 	if (!b)
@@ -204,13 +235,13 @@ static size_t index_after(const struct listing *l, uint32_t uid)
 
 /*
  * Append to set up to ra uncached small messages from index i on (and at
- * most cache_max / 4 bytes with `bytes` already planned); returns the last
+ * most RA_BYTES or cache_max / 4 bytes with `bytes` already planned); returns the last
  * UID added, or 0.
  */
 static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listing *l, size_t i,
 			  unsigned ra, uint64_t bytes, struct buf *set)
 {
-	uint64_t cap = fs->cfg.cache_max / 4;
+	uint64_t cap = fs->cfg.cache_max / 4 < RA_BYTES ? fs->cfg.cache_max / 4 : RA_BYTES;
 	uint32_t last = 0;
 	struct body *b;
 
@@ -302,6 +333,7 @@ void reader_ahead(const struct reader_plan *p)
 
 	if (!p->ra || !(l = listing_peek(p->fs, f)))
 		return;
+	bt.l = l;
 	pthread_mutex_lock(&f->mu);
 	if (!f->pf_busy && l->uidvalidity == p->uidvalidity) {
 		from = index_after(l, f->ra_end > p->uid ? f->ra_end : p->uid);
@@ -373,7 +405,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
 	struct buf set = BUF_INIT(4096);
 	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
-			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX) };
+			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX), .l = l };
 	enum ms_status st;
 	uint32_t last;
 
@@ -431,6 +463,7 @@ static struct handle *handle_new(struct msfs *fs, uint64_t ino)
 	h->fs = fs;
 	h->ino = ino;
 	h->chunk = CHUNK_MIN;
+	h->dfd = -1;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -448,6 +481,11 @@ static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_
 		err = open_whole(h, l, idx);
 		*actual = h->whole ? h->whole->len : 0;
 		return err;
+	}
+	if (!diskcache_open_body(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, &h->dfd,
+				 &h->doff, actual)) {
+		h->wdone = 1; /* served from its file: the size is the true one */
+		return 0;
 	}
 	if (h->fs->cfg.size_trust) {
 		*actual = h->size;
@@ -495,6 +533,85 @@ fail:
 	return err;
 }
 
+/* len bytes at off of the cached file into c. */
+static enum ms_status from_file(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	ssize_t r = 0;
+
+	if (!(c->b.data = malloc(len + 1)))
+		return MS_ERR_NOMEM;
+	c->b.cap = len + 1;
+	while (c->b.len < len &&
+	       (r = pread(h->dfd, c->b.data + c->b.len, len - c->b.len,
+			  (off_t)(h->doff + off + c->b.len))) > 0)
+		c->b.len += (size_t)r;
+	c->b.data[c->b.len] = 0;
+	return c->b.len == len ? MS_OK : MS_ERR_IO;
+}
+
+/* Stop writing this open's body to cache_dir; keep is 1 when it is complete. */
+static void writer_end(struct handle *h, int keep)
+{
+	diskcache_end(h->w, keep);
+	h->w = NULL;
+	h->wdone = 1;
+}
+
+/*
+ * Fetch [wnext, off) for the writer: bytes this open did not fetch because
+ * the kernel had them (another open of the file read them into its page
+ * cache).  Bounded: a gap over CHUNK_MAX is a jump, and ends the writer.
+ */
+static int fill_gap(struct handle *h, uint64_t off)
+{
+	struct collect c = { .b = BUF_INIT(CHUNK_MAX + 2) };
+	int bad = off - h->wnext > CHUNK_MAX || fetch(h, h->wnext, off - h->wnext, &c) ||
+		  c.b.len != off - h->wnext || diskcache_write(h->w, c.b.data, c.b.len);
+
+	buf_free(&c.b);
+	if (!bad)
+		h->wnext = off;
+	return bad ? -1 : 0;
+}
+
+/*
+ * A large message read whole in order (cat, cp, rsync) goes to cache_dir
+ * as its chunks come, so the next read costs no fetch; a jump ends that.
+ */
+static void to_disk(struct handle *h, uint64_t off, const char *p, size_t n)
+{
+	if (h->wdone)
+		return;
+	if (!h->w && !off)
+		h->w = diskcache_begin(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, h->size);
+	if (!h->w || (off > h->wnext && fill_gap(h, off))) {
+		writer_end(h, 0);
+		return;
+	}
+	if (off + n > h->wnext) {
+		if (diskcache_write(h->w, p + (h->wnext - off), (size_t)(off + n - h->wnext))) {
+			writer_end(h, 0);
+			return;
+		}
+		h->wnext = off + n;
+	}
+	if (h->wnext == h->size)
+		writer_end(h, 1);
+}
+
+/* The range from the cached file or the server (then also to cache_dir).  Unlocked, busy. */
+static enum ms_status get_range(struct handle *h, uint64_t off, uint64_t len, struct collect *c)
+{
+	enum ms_status st;
+
+	if (h->dfd >= 0)
+		return from_file(h, off, len, c);
+	st = fetch(h, off, len, c);
+	if (!st && c->b.len == len)
+		to_disk(h, off, c->b.data, c->b.len);
+	return st;
+}
+
 /* Called locked with the range not buffered: fetch it unlocked.  0 or errno. */
 static int fill(struct handle *h, uint64_t off, size_t len)
 {
@@ -511,7 +628,7 @@ static int fill(struct handle *h, uint64_t off, size_t len)
 	h->busy = 1;
 	pthread_mutex_unlock(&h->mu);
 	c = (struct collect){ .b = BUF_INIT(want + 2) };
-	st = fetch(h, off, want, &c);
+	st = get_range(h, off, want, &c);
 	if (!st && c.b.len < want) {
 		msfs_log("%s UID %u: server sent %zu bytes at %llu, expected %llu", h->f->name,
 			 h->uid, c.b.len, (unsigned long long)off, (unsigned long long)want);
@@ -565,6 +682,9 @@ static void handle_unref(struct handle *h)
 		return;
 	body_put(h->whole);
 	free(h->buf);
+	diskcache_end(h->w, 0);
+	if (h->dfd >= 0)
+		close(h->dfd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
 	free(h);

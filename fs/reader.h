@@ -10,7 +10,14 @@
  * refresher to invalidate the inode), and the handle serves the true bytes.
  *
  * Chunks start at 256 KiB and double (up to 8 MiB) while reads stay
- * sequential; a jump resets them.  One handle buffers one chunk; concurrent
+ * sequential; a jump resets them.  With cache_dir, a large message read in
+ * order from offset 0 is written there chunk by chunk (bytes the kernel
+ * already had from another open are fetched to close the gap, up to one
+ * chunk), and a later open reads it from its file (diskcache_open_body).
+ *
+ * Bodies fetched whole (the opened one and those fetched ahead) also go to
+ * the kernel's page cache (notify_store) when their length is the
+ * advertised size, so the reads after their opens cost no round trip.  One handle buffers one chunk; concurrent
  * reads of the same handle wait for a fetch in flight instead of sending a
  * second one.  No lock is held during a fetch.
  *
@@ -59,7 +66,8 @@ void reader_close(struct handle *h);
  * reader_ahead() after (the handle may be released by then; the plan is a
  * copy).  When opens walk the folder in order and the reader is half-way
  * through what was fetched ahead, reader_ahead() fetches the next window
- * of small uncached messages into the body cache, blocking this thread
+ * of small uncached messages (up to 256, and 8 MiB or cache_max / 4) into
+ * the body cache and the page cache, blocking this thread
  * (not the open, which has its answer) up to the deadlines.  One such
  * batch per folder at a time; an open of a message in it waits for it.
  */

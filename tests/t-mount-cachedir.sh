@@ -3,23 +3,31 @@
 # Mount, read every INBOX message (byte-exact against a direct fetch),
 # unmount, remount and read everything again: Dovecot's own counter
 # (body_count= in its logout lines) shows no body was fetched the second
-# time.  A cache file with a flipped byte and a truncated one are misses:
-# the mount still serves the exact bytes, fetching just those two.  Modes
-# are 0700/0600; a small cache_dir_max keeps the directory under it.
+# time, the 3 MB one above whole_max (read by chunks) included.  A cache
+# file with a flipped byte and a truncated one are misses: the mount still
+# serves the exact bytes, fetching just those two.  Modes are 0700/0600; a
+# small cache_dir_max keeps the directory under it.  Two mounts of the same
+# account sharing one cache_dir, reading the same messages at once, give the
+# exact bytes and leave only whole, valid files.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
-mount_test_init 300
+mount_test_init 600 # ASan on a loaded machine: ~220 s
 
 dovecot_start src
 seed_corpus src alice INBOX 'cpython-email/*.eml'
+"$HARNESS_PYTHON" -c 'import base64, random, sys
+r = random.Random(7)
+body = base64.encodebytes(bytes(r.getrandbits(8) for _ in range(2300000))).replace(b"\n", b"\r\n")
+sys.stdout.buffer.write(b"From: a@example.org\r\nSubject: big\r\n\r\n" + body)' >"$T/big.eml"
+seed_message src alice INBOX "$T/big.eml" '\Seen' >/dev/null
 want=$(imap_dump src alice INBOX | awk -F'\t' '{print $1 "\t" $5}')
 n=$(printf '%s\n' "$want" | wc -l)
 M=$T/mnt
 C=$T/cache
 
-# uid TAB sha256 of every message read through the mount
-read_all() { mount_listing "$M/INBOX" | awk -F'\t' '{print $1 "\t" $6}'; }
+# uid TAB sha256 of every message read through the mount (at $1, default $M)
+read_all() { mount_listing "${1:-$M}/INBOX" | awk -F'\t' '{print $1 "\t" $6}'; }
 # body_count of the server's logout lines after line $1 of its log, summed
 bodies_since() {
 	tail -n +"$(($1 + 1))" "$SRC_LOG" | grep -o 'body_count=[0-9]*' |
@@ -37,6 +45,8 @@ first=$(bodies_since "$mark")
 	fail "server counted $first body fetches for $n messages: is body_count= logged?"
 files=$(find "$C" -type f ! -name '.tmp.*' | wc -l)
 assert_eq "$files" "$n" "one cache file per message"
+big=$(find "$C" -type f -size +3M | wc -l)
+assert_eq "$big" 1 "the 3 MB message (above whole_max, read by chunks) is cached too"
 assert_eq "$(find "$C" -type d ! -perm 0700 | wc -l)" 0 "cache directories are 0700"
 assert_eq "$(find "$C" -type f ! -perm 0600 | wc -l)" 0 "cache files are 0600"
 grep -rqF "pw-alice" "$C" && fail "the password is in the cache" || pass "no password in the cache"
@@ -61,6 +71,34 @@ mount_stop "$M"
 assert_eq "$(bodies_since "$mark")" 2 "exactly the two damaged messages came from the server"
 assert_contains "$(cat "$T/mount-mnt.log")" "damaged" "the mount said so"
 assert_eq "$(find "$C" -type f ! -name '.tmp.*' | wc -l)" "$n" "and re-cached them"
+
+# two mounts of the same account on one cache_dir, reading the same messages at once
+C2=$T/shared
+mark=$(log_lines)
+mount_start src alice "$M" "cache_dir=$C2"
+mount_start src alice "$T/mnt2" "cache_dir=$C2"
+readers=()
+for r in 1 2 3; do
+	read_all "$M" >"$T/a.$r" &
+	readers+=($!)
+	read_all "$T/mnt2" >"$T/b.$r" &
+	readers+=($!)
+done
+wait "${readers[@]}" # not a bare wait: the mounts are children too
+for r in 1 2 3; do
+	assert_eq "$(cat "$T/a.$r")" "$want" "shared cache_dir, mount 1, reader $r: byte-exact"
+	assert_eq "$(cat "$T/b.$r")" "$want" "shared cache_dir, mount 2, reader $r: byte-exact"
+done
+mount_stop "$T/mnt2"
+mount_stop "$M"
+assert_eq "$(find "$C2" -name '.tmp.*' | wc -l)" 0 "no temporary file left in the shared cache_dir"
+assert_eq "$(find "$C2" -type f | wc -l)" "$n" "one file per message in the shared cache_dir"
+mark=$(log_lines)
+mount_start src alice "$M" "cache_dir=$C2"
+assert_eq "$(read_all)" "$want" "a third mount on the shared cache_dir: byte-exact"
+mount_stop "$M"
+assert_eq "$(bodies_since "$mark")" 0 "every shared cache file was whole and valid: no fetch"
+if grep -q damaged "$T/mount-mnt.log"; then fail "a shared cache file was damaged"; else pass "no damaged file"; fi
 
 # a small bound: the directory stays under it
 S=$T/small
