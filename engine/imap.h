@@ -185,6 +185,9 @@ struct imap_upload {
 	uint64_t size;
 	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
 	void *ctx;
+	/* optional: up to max next bytes in place (sent without a copy);
+	 * *n = 0: take them from read instead */
+	enum ms_status (*peek)(void *ctx, const char **p, size_t max, size_t *n);
 };
 
 /* Result of one APPEND. */

@@ -94,6 +94,9 @@ struct store_upload {
 	uint32_t uid, uidvalidity;
 	const char *message_id;
 	enum ms_status (*rewind)(void *ctx);
+	/* optional (NULL: use read): up to max next bytes in place, no copy;
+	 * *n = 0 means "use read" (or the end) */
+	enum ms_status (*peek)(void *ctx, const char **p, size_t max, size_t *n);
 };
 
 struct store_result {

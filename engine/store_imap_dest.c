@@ -141,7 +141,8 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 
 static struct imap_upload to_imap(const struct store_upload *u)
 {
-	return (struct imap_upload){ u->flags, u->internaldate, u->tzoff, u->size, u->read, u->ctx };
+	return (struct imap_upload){ u->flags, u->internaldate, u->tzoff, u->size,
+				     u->read, u->ctx, u->peek };
 }
 
 static void to_result(const struct imap_appended *a, struct store_result *r)
