@@ -885,6 +885,93 @@ static void verify(struct fctx *f)
 
 /* ---- the folder ---- */
 
+/* The destination's listing of this folder when the run started, or NULL. */
+static const struct store_folder *dest_entry(const struct crun *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndf; i++) {
+		const struct store_folder *d = &r->df[i];
+		int same = !strcasecmp(name, "INBOX") ? !strcasecmp(d->name, "INBOX")
+						      : !strcmp(d->name, name);
+		if (same)
+			return d;
+	}
+	return NULL;
+}
+
+/* A connection that stays lost ends the folder and the run; else a warning. */
+static void dest_trouble(struct fctx *f, enum ms_status st, const char *what)
+{
+	struct msg_dest *d = f->w->dst;
+	char why[400];
+
+	snprintf(why, sizeof(why), "the destination folder '%s' %s: %s", f->cf->dest, what,
+		 d->ops->errmsg(d));
+	if (ms_status_is_fatal_conn(st) && !copy_stopped(f->r)) {
+		f->gave_up = st;
+		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, why);
+		return;
+	}
+	struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name,
+				 .dest_folder = f->cf->dest, .detail = why };
+	copy_event(f->r, &ev);
+}
+
+/*
+ * The subscription follows the source: a destination folder whose source is
+ * subscribed is subscribed unless the destination listed it subscribed
+ * already (so a re-run sends nothing, and a SUBSCRIBE lost with its
+ * connection is sent again by the next run or retry).  An unsubscribed
+ * source subscribes nothing and unsubscribes nothing.
+ */
+static void follow_subscription(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	const struct store_folder *e = dest_entry(f->r, f->cf->dest);
+	enum ms_status st;
+
+	if (!f->cf->src->subscribed || !d->ops->subscribe || (e && e->subscribed) ||
+	    f->r->o->dry_run || f->gave_up)
+		return;
+	st = d->ops->subscribe(d, f->cf->dest);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
+		st = d->ops->subscribe(d, f->cf->dest);
+	if (st)
+		dest_trouble(f, st, "cannot be subscribed");
+}
+
+/*
+ * A folder with nothing to upload (empty, or every message left out by the
+ * rules) still exists at the destination, like its source.  One the
+ * destination already listed (selectable; for a parent-only level, at all)
+ * is not asked again, so a re-run sends nothing.  A refusal is reported; a
+ * connection that stays lost ends the run.
+ */
+static void ensure_empty(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	const struct store_folder *e = dest_entry(f->r, f->cf->dest);
+	enum ms_status st;
+
+	if (e && (e->selectable || f->cf->parent_only))
+		return;
+	st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
+		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	if (st)
+		dest_trouble(f, st, "cannot be made");
+}
+
+/* A parent-only source level: made when nothing below it is copied; subscribed like its source. */
+static void copy_parent(struct fctx *f)
+{
+	if (f->r->o->dry_run)
+		return;
+	if (f->cf->make)
+		ensure_empty(f);
+	if (!f->gave_up)
+		follow_subscription(f);
+}
+
 static enum ms_status open_source(struct fctx *f)
 {
 	struct msg_source *s = f->w->src;
@@ -916,54 +1003,13 @@ static enum ms_status open_dest(struct fctx *f)
 			fail_msg(f, &f->items[i], "folder-failed", why, 0);
 		return st;
 	}
+	follow_subscription(f);
+	if (f->gave_up)
+		return f->gave_up;
 	from = resume_from(f);
 	if (from && !(st = dindex_build(d, f->did, from, &f->ix)))
 		f->have_ix = 1;
 	return st;
-}
-
-/* The destination listed this folder, selectable, when the run started. */
-static int dest_listed(const struct crun *r, const char *name)
-{
-	for (size_t i = 0; i < r->ndf; i++) {
-		const struct store_folder *d = &r->df[i];
-		int same = !strcasecmp(name, "INBOX") ? !strcasecmp(d->name, "INBOX")
-						      : !strcmp(d->name, name);
-		if (same && d->selectable)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * A folder with nothing to upload (empty, or every message left out by the
- * rules) still exists at the destination, like its source.  One the
- * destination already listed is not asked again, so a re-run sends nothing.
- * A refusal is reported; a connection that stays lost ends the run.
- */
-static void ensure_empty(struct fctx *f)
-{
-	struct msg_dest *d = f->w->dst;
-	enum ms_status st;
-	char why[400];
-
-	if (dest_listed(f->r, f->cf->dest))
-		return;
-	st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
-		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	if (!st)
-		return;
-	snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
-		 f->cf->dest, d->ops->errmsg(d));
-	if (ms_status_is_fatal_conn(st) && !copy_stopped(f->r)) {
-		f->gave_up = st;
-		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, why);
-		return;
-	}
-	struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name,
-				 .dest_folder = f->cf->dest, .detail = why };
-	copy_event(f->r, &ev);
 }
 
 static void apply_flag_updates(struct fctx *f)
@@ -1007,6 +1053,11 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 	enum ms_status st;
 	int gone = 0;
 
+	if (cf->parent_only) {
+		copy_parent(&f);
+		free(f.did);
+		return f.gave_up;
+	}
 	folder_event(&f, CE_FOLDER);
 	st = open_source(&f);
 	if (st == MS_ERR_NOTFOUND) { /* deleted since the listing */
@@ -1024,6 +1075,8 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 		f.done = f.nitems;
 	} else if (!st && !gone && !f.nitems && !f.nupd) {
 		ensure_empty(&f);
+		if (!f.gave_up)
+			follow_subscription(&f);
 	}
 	if (!st && f.gave_up) /* not done: the run ends with this error */
 		st = f.gave_up;

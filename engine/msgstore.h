@@ -38,6 +38,7 @@ struct store_folder {
 	unsigned special_use;/* SU_* from imap.h */
 	enum ns_kind ns;
 	int selectable;
+	int subscribed;      /* IMAP: LSUB lists it; directories and archives: always 1 */
 };
 
 struct store_msg {
@@ -146,6 +147,13 @@ struct msg_dest_ops {
 	 */
 	enum ms_status (*next_uid)(struct msg_dest *d, const char *id, uint32_t *uidvalidity,
 				   uint32_t *uidnext);
+	/*
+	 * Optional (NULL: the store has no subscriptions): subscribe the folder
+	 * `name` (as for ensure_folder).  list_folders() says which already are
+	 * (store_folder.subscribed).  ensure_folder() never subscribes: the
+	 * engine subscribes what the source has subscribed.
+	 */
+	enum ms_status (*subscribe)(struct msg_dest *d, const char *name);
 };
 struct msg_dest {
 	const struct msg_dest_ops *ops;
