@@ -6,8 +6,9 @@
  *
  * Threads: the reader uses only the worker's source session; this thread
  * only the destination session and the state.  They meet in a queue of at
- * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder), which bounds memory (each spool keeps at most
- * batch_bytes in memory, the rest in a temporary file).  Spools are reused
+ * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder),
+ * which bounds memory (each spool keeps at most batch_bytes in memory, the
+ * rest in a temporary file).  Spools are reused
  * batch after batch (spare[]), so their pages are faulted in once per folder.
  *
  * The SHA-256 of a body is computed on arrival, on the reader thread, when
@@ -336,7 +337,6 @@ static const char *up_sha(struct up *u)
 	return u->sha;
 }
 
-
 /* Among the unused records with this content, the one with the same date, else the first. */
 static struct state_rec *pick_old(struct fctx *f, const struct item *it, uint64_t size,
 				  const char *sha)
@@ -410,7 +410,6 @@ static int match_dest(struct fctx *f, struct dindex *ix, struct up *u)
 }
 
 /* ---- uploading ---- */
-
 
 /*
  * Milliseconds a server asked us to wait: Office 365's "Suggested Backoff
