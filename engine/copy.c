@@ -208,6 +208,31 @@ static enum ms_status dest_name(struct crun *r, struct cfolder *cf, char sep,
 
 /* ---- the plan ---- */
 
+/* Some taken folder lies below cf: the destination gets cf's level through it. */
+static int taken_below(const struct crun *r, const struct cfolder *cf)
+{
+	size_t n = strlen(cf->src->name);
+
+	for (size_t i = 0; i < r->nf; i++)
+		if (!r->f[i].excluded && !strncmp(r->f[i].src->name, cf->src->name, n) &&
+		    r->f[i].src->name[n] == '/')
+			return 1;
+	return 0;
+}
+
+/*
+ * A parent-only (\Noselect) source level the rules take is made at the
+ * destination, as an empty folder, when nothing below it is copied (all its
+ * subfolders excluded); otherwise its subfolders make it.  An excluded one
+ * leaves nothing.
+ */
+static void plan_parents(struct crun *r)
+{
+	for (size_t i = 0; i < r->nf; i++)
+		if (r->f[i].parent_only && !r->f[i].excluded)
+			r->f[i].make = !taken_below(r, &r->f[i]);
+}
+
 static enum ms_status plan_folders(struct crun *r, struct cworker *w)
 {
 	char sep = w->dst->ops->separator(w->dst);
@@ -218,11 +243,9 @@ static enum ms_status plan_folders(struct crun *r, struct cworker *w)
 	if (!r->f)
 		return MS_ERR_NOMEM;
 	for (size_t i = 0; !st && i < r->nsf; i++) {
-		struct cfolder *cf = &r->f[r->nf];
-		if (!r->sf[i].selectable)
-			continue;
-		r->nf++;
+		struct cfolder *cf = &r->f[r->nf++];
 		cf->src = &r->sf[i];
+		cf->parent_only = !r->sf[i].selectable;
 		cf->excluded = crule_folder(r->o->rules, cf->src->name, cf->src->special_use,
 					    (int)cf->src->ns, cf->why, sizeof(cf->why));
 		st = dest_name(r, cf, sep, refused);
@@ -237,6 +260,7 @@ static enum ms_status plan_folders(struct crun *r, struct cworker *w)
 			return MS_ERR_USAGE;
 		}
 	}
+	plan_parents(r);
 	return st;
 }
 
@@ -286,6 +310,8 @@ static enum ms_status metadata_pass(struct crun *r, struct cworker *w)
 		size_t n = 0;
 		uint32_t v = 0;
 
+		if (cf->parent_only) /* nothing to read */
+			continue;
 		st = w->src->ops->open_folder(w->src, cf->src, &v, &m, &n);
 		if (st == MS_ERR_NOTFOUND) { /* gone since the listing */
 			st = MS_OK;

@@ -6,8 +6,15 @@
  *
  * Threads: the reader uses only the worker's source session; this thread
  * only the destination session and the state.  They meet in a queue of at
- * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder), which bounds memory (each spool keeps at most
- * batch_bytes in memory, the rest in a temporary file).
+ * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder),
+ * which bounds memory (each spool keeps at most batch_bytes in memory, the
+ * rest in a temporary file).  Spools are reused
+ * batch after batch (spare[]), so their pages are faulted in once per folder.
+ *
+ * The SHA-256 of a body is computed on arrival, on the reader thread, when
+ * something will use it (the state's records, --verify, matching against
+ * what the destination or an earlier UIDVALIDITY holds); otherwise only if
+ * a later step asks (up_sha()).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +66,9 @@ struct fctx {
 	pthread_cond_t qc;
 	struct batch *q[QDEPTH];
 	size_t qlen;
+	struct spool *spare[QDEPTH + 2]; /* emptied spools for the next batches (ql) */
+	size_t nspare;
+	int want_sha;           /* hash bodies as they arrive */
 	int reader_done;
 	enum ms_status gave_up; /* a side stopped answering after every retry */
 };
@@ -110,6 +120,14 @@ static enum ms_status upload_read(void *ctx, char *p, size_t n, size_t *got)
 	enum ms_status st = spool_read(ctx, p, n, got);
 
 	test_hook("bytes", *got);
+	return st;
+}
+
+static enum ms_status upload_peek(void *ctx, const char **p, size_t max, size_t *n)
+{
+	enum ms_status st = spool_peek(ctx, p, max, n);
+
+	test_hook("bytes", *n);
 	return st;
 }
 
@@ -304,6 +322,21 @@ static uint32_t resume_from(struct fctx *f)
 
 /* ---- matching what is there already ---- */
 
+struct up {
+	struct item *it;
+	struct spool *sp;
+	size_t sp_index;
+	uint64_t size;
+	const char *sha;        /* NULL until up_sha() */
+};
+
+static const char *up_sha(struct up *u)
+{
+	if (!u->sha)
+		u->sha = spool_sha256(u->sp, u->sp_index);
+	return u->sha;
+}
+
 /* Among the unused records with this content, the one with the same date, else the first. */
 static struct state_rec *pick_old(struct fctx *f, const struct item *it, uint64_t size,
 				  const char *sha)
@@ -326,9 +359,11 @@ static struct state_rec *pick_old(struct fctx *f, const struct item *it, uint64_
 	return any;
 }
 
-static int match_old(struct fctx *f, struct item *it, uint64_t size, const char *sha)
+static int match_old(struct fctx *f, struct up *u)
 {
-	struct state_rec *o = f->nold ? pick_old(f, it, size, sha) : NULL, now;
+	struct item *it = u->it;
+	uint64_t size = u->size;
+	struct state_rec *o = f->nold ? pick_old(f, it, size, up_sha(u)) : NULL, now;
 
 	if (!o)
 		return 0;
@@ -345,12 +380,18 @@ static int match_old(struct fctx *f, struct item *it, uint64_t size, const char 
 	return 1;
 }
 
-static int match_dest(struct fctx *f, struct dindex *ix, struct item *it, uint64_t size,
-		      const char *sha)
+static int match_dest(struct fctx *f, struct dindex *ix, struct up *u)
 {
-	struct dmatch *dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha);
+	struct item *it = u->it;
+	uint64_t size = u->size;
+	struct dmatch *dm;
 	struct state_rec r;
+	const char *sha;
 
+	if (!ix->n) /* nothing there to be it: no need for the hash */
+		return 0;
+	sha = up_sha(u);
+	dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha);
 	if (!dm)
 		return 0;
 	dm->used = 1;
@@ -369,13 +410,6 @@ static int match_dest(struct fctx *f, struct dindex *ix, struct item *it, uint64
 }
 
 /* ---- uploading ---- */
-
-struct up {
-	struct item *it;
-	size_t sp_index;
-	uint64_t size;
-	const char *sha;
-};
 
 /*
  * Milliseconds a server asked us to wait: Office 365's "Suggested Backoff
@@ -463,7 +497,8 @@ static void record_result(struct fctx *f, struct up *u, const struct store_resul
 	char detail[400];
 
 	r.size = u->size;
-	snprintf(r.sha256, sizeof(r.sha256), "%s", u->sha);
+	if (f->r->o->state || f->r->o->verify)
+		snprintf(r.sha256, sizeof(r.sha256), "%s", up_sha(u));
 	if (res->status) {
 		snprintf(detail, sizeof(detail), "the destination refused it: %s%s%s%s",
 			 res->code[0] ? "[" : "", res->code, res->code[0] ? "] " : "", res->text);
@@ -477,7 +512,7 @@ static void record_result(struct fctx *f, struct up *u, const struct store_resul
 	put_rec(f, &r);
 	if (res->uid && res->uid >= f->next_uid)
 		f->next_uid = res->uid + 1;
-	add_verify(f, res, u->sha);
+	add_verify(f, res, r.sha256);
 	note_copied(f, u->size, 0);
 }
 
@@ -502,7 +537,8 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 	for (size_t i = 0; i < n; i++) {
 		struct state_rec r = base_rec(f, u[i].it->m, STATE_PENDING);
 		r.size = u[i].size;
-		snprintf(r.sha256, sizeof(r.sha256), "%s", u[i].sha);
+		if (f->r->o->state)
+			snprintf(r.sha256, sizeof(r.sha256), "%s", up_sha(&u[i]));
 		r.dest_uidnext = *uidnext;
 		put_rec(f, &r);
 		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
@@ -515,7 +551,8 @@ static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u,
 					       .uid = u[i].it->m->uid,
 					       .uidvalidity = f->v,
 					       .message_id = u[i].it->m->message_id,
-					       .rewind = spool_rewind };
+					       .rewind = spool_rewind,
+					       .peek = upload_peek };
 	}
 	flush(f); /* 'pending' is on disk before the first byte goes out */
 	test_delay(f->r);
@@ -546,7 +583,7 @@ static size_t recheck(struct fctx *f, struct up *u, size_t n, uint32_t uidnext)
 	if (dindex_build(f->w->dst, f->did, uidnext ? uidnext : 1, &ix))
 		return n; /* still unreachable: try again later */
 	for (size_t i = 0; i < n; i++)
-		if (!match_dest(f, &ix, u[i].it, u[i].size, u[i].sha))
+		if (!match_dest(f, &ix, &u[i]))
 			u[k++] = u[i];
 	dindex_free(&ix);
 	return k;
@@ -601,10 +638,10 @@ static int check_fetched(struct fctx *f, struct batch *b, size_t k, struct up *u
 			  why, 0);
 		return 0;
 	}
-	*u = (struct up){ it, k, size, spool_sha256(b->sp, k) };
-	if (match_old(f, it, size, u->sha))
+	*u = (struct up){ it, b->sp, k, size, NULL };
+	if (match_old(f, u))
 		return 0;
-	if (it->need_match && f->have_ix && match_dest(f, &f->ix, it, size, u->sha))
+	if (it->need_match && f->have_ix && match_dest(f, &f->ix, u))
 		return 0;
 	return 1;
 }
@@ -644,18 +681,47 @@ static void process_batch(struct fctx *f, struct batch *b)
 
 /* ---- the reader thread ---- */
 
-static void batch_free(struct batch *b)
+/* b and its messages; its spool goes back to the spares (either thread). */
+static void batch_free(struct fctx *f, struct batch *b)
 {
 	if (!b)
 		return;
+	pthread_mutex_lock(&f->ql);
+	if (b->sp && f->nspare < QDEPTH + 2) {
+		f->spare[f->nspare++] = b->sp;
+		b->sp = NULL;
+	}
+	pthread_mutex_unlock(&f->ql);
 	spool_free(b->sp);
 	free(b->msgs);
 	free(b);
 }
 
-static void fetch_batch(struct fctx *f, struct batch *b)
+/* An empty spool for b: its own again (a retry), a spare one, or a new one. */
+static enum ms_status batch_spool(struct fctx *f, struct batch *b)
 {
 	const struct copy_opts *o = f->r->o;
+
+	if (!b->sp) {
+		pthread_mutex_lock(&f->ql);
+		if (f->nspare)
+			b->sp = f->spare[--f->nspare];
+		pthread_mutex_unlock(&f->ql);
+	}
+	if (b->sp && spool_reuse(b->sp, b->n)) {
+		spool_free(b->sp);
+		b->sp = NULL;
+	}
+	if (!b->sp)
+		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
+	if (!b->sp)
+		return MS_ERR_NOMEM;
+	spool_hash_on_arrival(b->sp, f->want_sha);
+	return MS_OK;
+}
+
+static void fetch_batch(struct fctx *f, struct batch *b)
+{
 	struct msg_source *s = f->w->src;
 	long hint = 0;
 
@@ -667,12 +733,8 @@ static void fetch_batch(struct fctx *f, struct batch *b)
 	for (int attempt = 0; !copy_stopped(f->r); attempt++) {
 		if (attempt && !copy_retry_pause(f->r, attempt, hint))
 			return;
-		spool_free(b->sp);
-		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
-		if (!b->sp) {
-			b->st = MS_ERR_NOMEM;
+		if ((b->st = batch_spool(f, b)))
 			return;
-		}
 		struct msg_sink sink = spool_sink(b->sp);
 		b->st = s->ops->read(s, b->msgs, b->n, &sink);
 		snprintf(b->err, sizeof(b->err), "%s", b->st ? s->ops->errmsg(s) : "");
@@ -721,7 +783,7 @@ static void *reader_main(void *arg)
 			pthread_cond_wait(&f->qc, &f->ql);
 		if (f->qlen == QDEPTH) { /* stopped or given up with the queue full: drop it */
 			pthread_mutex_unlock(&f->ql);
-			batch_free(b);
+			batch_free(f, b);
 			break;
 		}
 		f->q[f->qlen++] = b;
@@ -762,7 +824,7 @@ static void copy_items_serial(struct fctx *f)
 	while (i < f->nitems && !copy_stopped(f->r) && !given_up(f) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
 		process_batch(f, b);
-		batch_free(b);
+		batch_free(f, b);
 	}
 }
 
@@ -773,6 +835,7 @@ static void copy_items(struct fctx *f)
 
 	pthread_mutex_init(&f->ql, NULL);
 	pthread_cond_init(&f->qc, NULL);
+	f->want_sha = f->r->o->state || f->r->o->verify || f->nold || (f->have_ix && f->ix.n);
 	if (pthread_create(&t, NULL, reader_main, f)) {
 		copy_items_serial(f);
 		goto out;
@@ -780,10 +843,12 @@ static void copy_items(struct fctx *f)
 	while ((b = pop_batch(f))) {
 		if (!copy_stopped(f->r) && !given_up(f))
 			process_batch(f, b);
-		batch_free(b);
+		batch_free(f, b);
 	}
 	pthread_join(t, NULL);
 out:
+	while (f->nspare)
+		spool_free(f->spare[--f->nspare]);
 	pthread_cond_destroy(&f->qc);
 	pthread_mutex_destroy(&f->ql);
 }
@@ -819,6 +884,93 @@ static void verify(struct fctx *f)
 
 /* ---- the folder ---- */
 
+/* The destination's listing of this folder when the run started, or NULL. */
+static const struct store_folder *dest_entry(const struct crun *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndf; i++) {
+		const struct store_folder *d = &r->df[i];
+		int same = !strcasecmp(name, "INBOX") ? !strcasecmp(d->name, "INBOX")
+						      : !strcmp(d->name, name);
+		if (same)
+			return d;
+	}
+	return NULL;
+}
+
+/* A connection that stays lost ends the folder and the run; else a warning. */
+static void dest_trouble(struct fctx *f, enum ms_status st, const char *what)
+{
+	struct msg_dest *d = f->w->dst;
+	char why[400];
+
+	snprintf(why, sizeof(why), "the destination folder '%s' %s: %s", f->cf->dest, what,
+		 d->ops->errmsg(d));
+	if (ms_status_is_fatal_conn(st) && !copy_stopped(f->r)) {
+		f->gave_up = st;
+		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, why);
+		return;
+	}
+	struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name,
+				 .dest_folder = f->cf->dest, .detail = why };
+	copy_event(f->r, &ev);
+}
+
+/*
+ * The subscription follows the source: a destination folder whose source is
+ * subscribed is subscribed unless the destination listed it subscribed
+ * already (so a re-run sends nothing, and a SUBSCRIBE lost with its
+ * connection is sent again by the next run or retry).  An unsubscribed
+ * source subscribes nothing and unsubscribes nothing.
+ */
+static void follow_subscription(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	const struct store_folder *e = dest_entry(f->r, f->cf->dest);
+	enum ms_status st;
+
+	if (!f->cf->src->subscribed || !d->ops->subscribe || (e && e->subscribed) ||
+	    f->r->o->dry_run || f->gave_up)
+		return;
+	st = d->ops->subscribe(d, f->cf->dest);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
+		st = d->ops->subscribe(d, f->cf->dest);
+	if (st)
+		dest_trouble(f, st, "cannot be subscribed");
+}
+
+/*
+ * A folder with nothing to upload (empty, or every message left out by the
+ * rules) still exists at the destination, like its source.  One the
+ * destination already listed (selectable; for a parent-only level, at all)
+ * is not asked again, so a re-run sends nothing.  A refusal is reported; a
+ * connection that stays lost ends the run.
+ */
+static void ensure_empty(struct fctx *f)
+{
+	struct msg_dest *d = f->w->dst;
+	const struct store_folder *e = dest_entry(f->r, f->cf->dest);
+	enum ms_status st;
+
+	if (e && (e->selectable || f->cf->parent_only))
+		return;
+	st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
+		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
+	if (st)
+		dest_trouble(f, st, "cannot be made");
+}
+
+/* A parent-only source level: made when nothing below it is copied; subscribed like its source. */
+static void copy_parent(struct fctx *f)
+{
+	if (f->r->o->dry_run)
+		return;
+	if (f->cf->make)
+		ensure_empty(f);
+	if (!f->gave_up)
+		follow_subscription(f);
+}
+
 static enum ms_status open_source(struct fctx *f)
 {
 	struct msg_source *s = f->w->src;
@@ -850,54 +1002,13 @@ static enum ms_status open_dest(struct fctx *f)
 			fail_msg(f, &f->items[i], "folder-failed", why, 0);
 		return st;
 	}
+	follow_subscription(f);
+	if (f->gave_up)
+		return f->gave_up;
 	from = resume_from(f);
 	if (from && !(st = dindex_build(d, f->did, from, &f->ix)))
 		f->have_ix = 1;
 	return st;
-}
-
-/* The destination listed this folder, selectable, when the run started. */
-static int dest_listed(const struct crun *r, const char *name)
-{
-	for (size_t i = 0; i < r->ndf; i++) {
-		const struct store_folder *d = &r->df[i];
-		int same = !strcasecmp(name, "INBOX") ? !strcasecmp(d->name, "INBOX")
-						      : !strcmp(d->name, name);
-		if (same && d->selectable)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * A folder with nothing to upload (empty, or every message left out by the
- * rules) still exists at the destination, like its source.  One the
- * destination already listed is not asked again, so a re-run sends nothing.
- * A refusal is reported; a connection that stays lost ends the run.
- */
-static void ensure_empty(struct fctx *f)
-{
-	struct msg_dest *d = f->w->dst;
-	enum ms_status st;
-	char why[400];
-
-	if (dest_listed(f->r, f->cf->dest))
-		return;
-	st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	for (int i = 1; st && ms_status_is_fatal_conn(st) && copy_retry_pause(f->r, i, 0); i++)
-		st = d->ops->ensure_folder(d, f->cf->dest, f->cf->src->special_use, &f->did);
-	if (!st)
-		return;
-	snprintf(why, sizeof(why), "the destination folder '%s' cannot be made: %s",
-		 f->cf->dest, d->ops->errmsg(d));
-	if (ms_status_is_fatal_conn(st) && !copy_stopped(f->r)) {
-		f->gave_up = st;
-		snprintf(f->w->err, sizeof(f->w->err), "%s: %s", f->cf->src->name, why);
-		return;
-	}
-	struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name,
-				 .dest_folder = f->cf->dest, .detail = why };
-	copy_event(f->r, &ev);
 }
 
 static void apply_flag_updates(struct fctx *f)
@@ -941,6 +1052,11 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 	enum ms_status st;
 	int gone = 0;
 
+	if (cf->parent_only) {
+		copy_parent(&f);
+		free(f.did);
+		return f.gave_up;
+	}
 	folder_event(&f, CE_FOLDER);
 	st = open_source(&f);
 	if (st == MS_ERR_NOTFOUND) { /* deleted since the listing */
@@ -958,6 +1074,8 @@ enum ms_status copy_folder(struct cworker *w, struct cfolder *cf)
 		f.done = f.nitems;
 	} else if (!st && !gone && !f.nitems && !f.nupd) {
 		ensure_empty(&f);
+		if (!f.gave_up)
+			follow_subscription(&f);
 	}
 	if (!st && f.gave_up) /* not done: the run ends with this error */
 		st = f.gave_up;

@@ -17,6 +17,8 @@ struct cfolder {
 	struct store_folder *src;  /* points into the run's list */
 	char *dest;                /* destination name (msgstore form) */
 	int excluded;              /* rule reason (0 = taken) */
+	int parent_only;           /* \Noselect at the source: a level, no messages */
+	int make;                  /* parent_only, taken, and no taken folder below it */
 	char why[256];
 	uint64_t planned, planned_bytes;
 };

@@ -90,6 +90,11 @@ void imap_namespaces_free(struct imap_namespaces *ns);
 #define LIST_NOINFERIORS   0x04u
 #define LIST_HASCHILDREN   0x08u
 #define LIST_HASNOCHILDREN 0x10u
+#define LIST_SUBSCRIBED    0x20u /* only with IMAP_LIST_SUBSCRIBED */
+
+/* imap_list() flags */
+#define IMAP_LIST_STATUS     1 /* STATUS of each folder */
+#define IMAP_LIST_SUBSCRIBED 2 /* LIST_SUBSCRIBED: RETURN (SUBSCRIBED), else one LSUB */
 
 
 struct imap_folder {
@@ -107,10 +112,11 @@ struct imap_folder {
 
 /*
  * Every folder, one LIST (with SPECIAL-USE and, where offered, STATUS in the
- * same round trip; with_status without LIST-STATUS costs one STATUS per folder,
- * pipelined).  Sorted by name.  ns, when not NULL, classifies each folder.
+ * same round trip; IMAP_LIST_STATUS without LIST-STATUS costs one STATUS per
+ * folder, pipelined; IMAP_LIST_SUBSCRIBED without LIST-EXTENDED one LSUB).
+ * Sorted by name.  ns, when not NULL, classifies each folder.
  */
-enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int with_status,
+enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int flags,
 			 struct imap_folder **out, size_t *count);
 void imap_folders_free(struct imap_folder *f, size_t count);
 
@@ -185,6 +191,9 @@ struct imap_upload {
 	uint64_t size;
 	enum ms_status (*read)(void *ctx, char *p, size_t n, size_t *got);
 	void *ctx;
+	/* optional: up to max next bytes in place (sent without a copy);
+	 * *n = 0: take them from read instead */
+	enum ms_status (*peek)(void *ctx, const char **p, size_t max, size_t *n);
 };
 
 /* Result of one APPEND. */

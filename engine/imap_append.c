@@ -111,16 +111,34 @@ static enum ms_status message_head(const struct imap_upload *up, int nonsync, st
 	return st;
 }
 
+/* The next piece of the body, in place when the upload can lend it, else read into chunk. */
+static enum ms_status next_piece(const struct imap_upload *up, char *chunk, uint64_t left,
+				const char **p, size_t *got)
+{
+	size_t want = left < CHUNK ? (size_t)left : CHUNK;
+	enum ms_status st = MS_OK;
+
+	*got = 0;
+	if (up->peek)
+		st = up->peek(up->ctx, p, want, got);
+	if (!st && !*got) {
+		*p = chunk;
+		st = up->read(up->ctx, chunk, want, got);
+	}
+	return st;
+}
+
 /* Send exactly up->size bytes from the upload's reader. */
 static enum ms_status send_body(struct imap *im, const struct imap_upload *up)
 {
 	char *chunk = malloc(CHUNK);
 	uint64_t left = up->size;
 	enum ms_status st = chunk ? MS_OK : MS_ERR_NOMEM;
+	const char *p;
 	size_t got;
 
 	while (!st && left) {
-		st = up->read(up->ctx, chunk, left < CHUNK ? (size_t)left : CHUNK, &got);
+		st = next_piece(up, chunk, left, &p, &got);
 		if (!st && !got)
 			st = imap_fail(im, MS_ERR_IO, "the message is shorter than its size");
 		if (st) {
@@ -128,7 +146,7 @@ static enum ms_status send_body(struct imap *im, const struct imap_upload *up)
 			im->conn->closed = 1;
 			break;
 		}
-		st = imap_send_raw(im, chunk, got);
+		st = imap_send_raw(im, p, got);
 		left -= got;
 		/* read completions as they come, so neither side blocks on a full pipe */
 		if (!st)

@@ -115,6 +115,8 @@ static unsigned list_attr_bit(const char *a)
 		return LIST_HASCHILDREN;
 	if (!strcasecmp(a, "\\HasNoChildren"))
 		return LIST_HASNOCHILDREN;
+	if (!strcasecmp(a, "\\Subscribed"))
+		return LIST_SUBSCRIBED;
 	return 0;
 }
 
@@ -200,6 +202,12 @@ static enum ms_status on_list(void *ctx, const struct imap_resp *r)
 
 	if (!strcmp(r->name, "STATUS"))
 		return on_status(fl, r);
+	if (!strcmp(r->name, "LSUB")) { /* marks a listed folder, never adds one */
+		raw = attrs && (sep = attrs->next) && (name = sep->next) ? item_str(name) : NULL;
+		if (raw && (f = folder_find(fl, raw)))
+			f->attrs |= LIST_SUBSCRIBED;
+		return MS_OK;
+	}
 	if (strcmp(r->name, "LIST") || !attrs || attrs->type != ITEM_LIST || !(sep = attrs->next) ||
 	    !(name = sep->next) || !(raw = item_str(name)))
 		return MS_OK;
@@ -293,28 +301,46 @@ static enum ms_status status_each(struct imap *im, struct folder_list *fl, const
 	return st;
 }
 
-enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int with_status,
+/* " RETURN (...)" for what the server offers of what we want; "" when nothing. */
+static void return_opts(struct imap *im, int flags, const char *items, char *ret, size_t len)
+{
+	struct buf b = BUF_INIT(256);
+
+	if ((flags & IMAP_LIST_SUBSCRIBED) && imap_has_cap(im, "LIST-EXTENDED"))
+		buf_adds(&b, " SUBSCRIBED");
+	if (imap_has_cap(im, "SPECIAL-USE"))
+		buf_adds(&b, " SPECIAL-USE");
+	if ((flags & IMAP_LIST_STATUS) && imap_has_cap(im, "LIST-STATUS"))
+		buf_addf(&b, " STATUS (%s)", items);
+	ret[0] = 0;
+	if (b.len)
+		snprintf(ret, len, " RETURN (%s)", b.data + 1);
+	buf_free(&b);
+}
+
+enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int flags,
 			 struct imap_folder **out, size_t *count)
 {
 	struct folder_list fl = { 0 };
-	char items[64], ret[128] = "";
-	int special = imap_has_cap(im, "SPECIAL-USE");
-	int liststatus = with_status && imap_has_cap(im, "LIST-STATUS");
+	char items[64], ret[160];
+	int liststatus = (flags & IMAP_LIST_STATUS) && imap_has_cap(im, "LIST-STATUS");
+	int lsub = (flags & IMAP_LIST_SUBSCRIBED) && !imap_has_cap(im, "LIST-EXTENDED");
 	enum ms_status st;
 
 	snprintf(items, sizeof(items), "MESSAGES UIDNEXT UIDVALIDITY UNSEEN%s",
 		 imap_has_cap(im, "STATUS=SIZE") ? " SIZE" : "");
-	if (special || liststatus)
-		snprintf(ret, sizeof(ret), " RETURN (%s%s%s%s%s)", special ? "SPECIAL-USE" : "",
-			 special && liststatus ? " " : "", liststatus ? "STATUS (" : "",
-			 liststatus ? items : "", liststatus ? ")" : "");
+	return_opts(im, flags, items, ret, sizeof(ret));
 	st = imap_simple(im, on_list, &fl, "LIST \"\" \"*\"%s", ret);
 	if (!st)
 		st = fl.st;
 	if (st == MS_ERR_PROTO && fl.st)
 		imap_fail(im, st, "bad server response: a LIST reply with data past the folder name");
-	if (!st && with_status && !liststatus)
+	if (!st && (flags & IMAP_LIST_STATUS) && !liststatus)
 		st = status_each(im, &fl, items);
+	/* a server refusing LSUB only leaves the folders unmarked */
+	if (!st && lsub && (st = imap_simple(im, on_list, &fl, "LSUB \"\" \"*\"")) &&
+	    !ms_status_is_fatal_conn(st))
+		st = MS_OK;
 	if (st) {
 		imap_folders_free(fl.f, fl.n);
 		return st;

@@ -38,6 +38,7 @@ struct store_folder {
 	unsigned special_use;/* SU_* from imap.h */
 	enum ns_kind ns;
 	int selectable;
+	int subscribed;      /* IMAP: LSUB lists it; directories and archives: always 1 */
 };
 
 struct store_msg {
@@ -94,6 +95,9 @@ struct store_upload {
 	uint32_t uid, uidvalidity;
 	const char *message_id;
 	enum ms_status (*rewind)(void *ctx);
+	/* optional (NULL: use read): up to max next bytes in place, no copy;
+	 * *n = 0 means "use read" (or the end) */
+	enum ms_status (*peek)(void *ctx, const char **p, size_t max, size_t *n);
 };
 
 struct store_result {
@@ -143,6 +147,13 @@ struct msg_dest_ops {
 	 */
 	enum ms_status (*next_uid)(struct msg_dest *d, const char *id, uint32_t *uidvalidity,
 				   uint32_t *uidnext);
+	/*
+	 * Optional (NULL: the store has no subscriptions): subscribe the folder
+	 * `name` (as for ensure_folder).  list_folders() says which already are
+	 * (store_folder.subscribed).  ensure_folder() never subscribes: the
+	 * engine subscribes what the source has subscribed.
+	 */
+	enum ms_status (*subscribe)(struct msg_dest *d, const char *name);
 };
 struct msg_dest {
 	const struct msg_dest_ops *ops;

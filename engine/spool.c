@@ -23,6 +23,8 @@ struct spool {
 	uint64_t file_len;
 	struct spool_ent *cur;
 	EVP_MD_CTX *md;
+	int hash_now;      /* hash bodies as they arrive */
+	size_t cap;        /* entries allocated in e[] */
 };
 
 static void to_hex(const unsigned char *md, char out[65])
@@ -44,14 +46,42 @@ struct spool *spool_new(size_t n, size_t mem_max)
 		return NULL;
 	sp->e = calloc(n + 1, sizeof(*sp->e));
 	sp->n = n;
+	sp->cap = n + 1;
 	sp->mem_max = mem_max ? mem_max : 8u << 20;
 	sp->fd = -1;
+	sp->hash_now = 1;
 	sp->md = EVP_MD_CTX_new();
 	if (!sp->e || !sp->md) {
 		spool_free(sp);
 		return NULL;
 	}
 	return sp;
+}
+
+enum ms_status spool_reuse(struct spool *sp, size_t n)
+{
+	if (n + 1 > sp->cap) {
+		struct spool_ent *e = realloc(sp->e, (n + 1) * sizeof(*e));
+		if (!e)
+			return MS_ERR_NOMEM;
+		sp->e = e;
+		sp->cap = n + 1;
+	}
+	memset(sp->e, 0, (n + 1) * sizeof(*sp->e));
+	sp->n = n;
+	sp->mem_used = 0;
+	sp->cur = NULL;
+	if (sp->fd >= 0 && sp->file_len && ftruncate(sp->fd, 0)) {
+		close(sp->fd); /* a new file when one is needed */
+		sp->fd = -1;
+	}
+	sp->file_len = 0;
+	return MS_OK;
+}
+
+void spool_hash_on_arrival(struct spool *sp, int on)
+{
+	sp->hash_now = on;
 }
 
 void spool_free(struct spool *sp)
@@ -97,7 +127,8 @@ static enum ms_status sp_begin(void *ctx, size_t index, uint64_t size)
 		return MS_ERR_NOMEM;
 	e->off = e->in_file ? sp->file_len : sp->mem_used;
 	sp->cur = e;
-	EVP_DigestInit_ex(sp->md, EVP_sha256(), NULL);
+	if (sp->hash_now)
+		EVP_DigestInit_ex(sp->md, EVP_sha256(), NULL);
 	return MS_OK;
 }
 
@@ -139,7 +170,8 @@ static enum ms_status sp_data(void *ctx, const char *p, size_t n)
 		sp->mem_used += n;
 	}
 	e->len += n;
-	EVP_DigestUpdate(sp->md, p, n);
+	if (sp->hash_now)
+		EVP_DigestUpdate(sp->md, p, n);
 	return st;
 }
 
@@ -151,8 +183,10 @@ static enum ms_status sp_end(void *ctx)
 
 	if (!sp->cur)
 		return MS_ERR_PROTO;
-	EVP_DigestFinal_ex(sp->md, md, &len);
-	to_hex(md, sp->cur->sha);
+	if (sp->hash_now) {
+		EVP_DigestFinal_ex(sp->md, md, &len);
+		to_hex(md, sp->cur->sha);
+	}
 	sp->cur->done = 1;
 	sp->cur = NULL;
 	return MS_OK;
@@ -173,9 +207,39 @@ uint64_t spool_size(const struct spool *sp, size_t index)
 	return sp->e[index].len;
 }
 
-const char *spool_sha256(const struct spool *sp, size_t index)
+/* The hash of a body not hashed on arrival, from where it lies. */
+static void hash_later(struct spool *sp, struct spool_ent *e)
 {
-	return sp->e[index].sha;
+	char buf[64 * 1024];
+	unsigned char md[32];
+	unsigned int len;
+	uint64_t pos = 0;
+	ssize_t r;
+
+	EVP_DigestInit_ex(sp->md, EVP_sha256(), NULL);
+	if (!e->in_file)
+		EVP_DigestUpdate(sp->md, sp->mem + e->off, e->len);
+	while (e->in_file && pos < e->len) {
+		size_t want = e->len - pos < sizeof(buf) ? (size_t)(e->len - pos) : sizeof(buf);
+		r = pread(sp->fd, buf, want, (off_t)(e->off + pos));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return; /* sha stays "" */
+		EVP_DigestUpdate(sp->md, buf, (size_t)r);
+		pos += (uint64_t)r;
+	}
+	EVP_DigestFinal_ex(sp->md, md, &len);
+	to_hex(md, e->sha);
+}
+
+const char *spool_sha256(struct spool *sp, size_t index)
+{
+	struct spool_ent *e = &sp->e[index];
+
+	if (!e->sha[0] && e->done)
+		hash_later(sp, e);
+	return e->sha;
 }
 
 uint64_t spool_total(const struct spool *sp)
@@ -219,6 +283,21 @@ enum ms_status spool_read(void *ctx, char *p, size_t n, size_t *got)
 		*got = (size_t)r;
 	}
 	c->pos += *got;
+	return MS_OK;
+}
+
+enum ms_status spool_peek(void *ctx, const char **p, size_t max, size_t *n)
+{
+	struct spool_cursor *c = ctx;
+	struct spool_ent *e = &c->sp->e[c->index];
+
+	*p = NULL;
+	*n = 0;
+	if (e->in_file || c->pos >= e->len)
+		return MS_OK;
+	*p = c->sp->mem + e->off + c->pos;
+	*n = e->len - c->pos < max ? (size_t)(e->len - c->pos) : max;
+	c->pos += *n;
 	return MS_OK;
 }
 

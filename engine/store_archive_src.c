@@ -70,6 +70,7 @@ static enum ms_status s_list_folders(struct msg_source *ms, struct store_folder 
 		f[i].special_use = m->folders[i].special_use;
 		f[i].ns = NS_PERSONAL;
 		f[i].selectable = 1;
+		f[i].subscribed = 1;
 		if (!f[i].name || !f[i].id)
 			return MS_ERR_NOMEM;
 	}

@@ -257,6 +257,7 @@ static enum ms_status add_folder(struct folder_list *l, const char *name, const 
 	f->special_use = special_use_of(dir, strchr(name, '/') ? "" : name);
 	f->ns = NS_PERSONAL;
 	f->selectable = selectable;
+	f->subscribed = 1; /* a directory has no subscriptions: all count as subscribed */
 	free(dir);
 	l->n++;
 	return MS_OK;

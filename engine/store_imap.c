@@ -150,6 +150,7 @@ static enum ms_status fill_folder(struct istore *s, const struct imap_folder *f,
 	o->special_use = f->special_use;
 	o->ns = f->ns;
 	o->selectable = !(f->attrs & (LIST_NOSELECT | LIST_NONEXISTENT));
+	o->subscribed = !!(f->attrs & LIST_SUBSCRIBED);
 	return o->name && o->id ? MS_OK : MS_ERR_NOMEM;
 }
 
@@ -167,7 +168,7 @@ enum ms_status istore_list(struct istore *s, struct store_folder **out, size_t *
 		s->have_ns = !st;
 	}
 	if (!st)
-		st = imap_list(s->im, &s->ns, 0, &f, &nf);
+		st = imap_list(s->im, &s->ns, IMAP_LIST_SUBSCRIBED, &f, &nf);
 	if (st)
 		return istore_fail(s, st);
 	v = calloc(nf + 1, sizeof(*v));

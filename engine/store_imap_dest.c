@@ -103,33 +103,38 @@ static enum ms_status raw_utf8_name(struct istore *s, const char *name, struct b
 	return st;
 }
 
-static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned su, char **id)
+/* The server's name for a msgstore name (modified UTF-7, prefix and separator). */
+static enum ms_status dest_id(struct istore *s, const char *name, char **id)
 {
-	struct istore *s = &DST(md)->s;
 	struct buf b = BUF_INIT(1 << 16);
-	enum ms_status st, sst;
-	int created = 0;
+	enum ms_status st = ensure_ns(s);
 
 	*id = NULL;
 	if (!strcasecmp(name, "INBOX")) {
+		buf_free(&b);
 		*id = strdup("INBOX");
 		return *id ? MS_OK : MS_ERR_NOMEM;
 	}
-	st = ensure_ns(s);
 	if (!st)
 		st = raw_utf8_name(s, name, &b);
 	if (!st && utf7_encode(b.data, id)) {
 		snprintf(s->err, sizeof(s->err), "the folder name '%s' is not valid UTF-8", name);
 		st = MS_ERR_USAGE;
 	}
-	/* a folder made for a source's special-use one carries the use, where it can */
-	if (!st && (st = imap_create_use(s->im, *id, rules_special_use_attr(su), &created)))
-		istore_fail(s, st);
-	/* a folder we made is subscribed, as the user's client would have done;
-	 * a refusal leaves an unsubscribed folder, which still holds the mail */
-	if (!st && created && (sst = imap_subscribe(s->im, *id)) && ms_status_is_fatal_conn(sst))
-		istore_fail(s, st = sst);
 	buf_free(&b);
+	return st;
+}
+
+static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned su, char **id)
+{
+	struct istore *s = &DST(md)->s;
+	enum ms_status st = dest_id(s, name, id);
+	int created = 0;
+
+	/* a folder made for a source's special-use one carries the use, where it can */
+	if (!st && strcasecmp(*id, "INBOX") &&
+	    (st = imap_create_use(s->im, *id, rules_special_use_attr(su), &created)))
+		istore_fail(s, st);
 	if (st) {
 		free(*id);
 		*id = NULL;
@@ -137,11 +142,26 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 	return st;
 }
 
+static enum ms_status dst_subscribe(struct msg_dest *md, const char *name)
+{
+	struct istore *s = &DST(md)->s;
+	char *id = NULL;
+	enum ms_status st = istore_conn(s);
+
+	if (!st)
+		st = dest_id(s, name, &id);
+	if (!st && (st = imap_subscribe(s->im, id)))
+		istore_fail(s, st);
+	free(id);
+	return st;
+}
+
 /* ---- uploads ---- */
 
 static struct imap_upload to_imap(const struct store_upload *u)
 {
-	return (struct imap_upload){ u->flags, u->internaldate, u->tzoff, u->size, u->read, u->ctx };
+	return (struct imap_upload){ u->flags, u->internaldate, u->tzoff, u->size,
+				     u->read, u->ctx, u->peek };
 }
 
 static void to_result(const struct imap_appended *a, struct store_result *r)
@@ -401,6 +421,7 @@ static const struct msg_dest_ops dst_ops = {
 	.close = dst_close,
 	.read = dst_read,
 	.next_uid = dst_next_uid,
+	.subscribe = dst_subscribe,
 };
 
 enum ms_status store_imap_open_dest(const struct ms_server *srv,

@@ -907,7 +907,7 @@ static size_t copy_folder(struct msg_source *s, struct msg_dest *d, const struct
 	for (i = 0; i < n && id; i++) {
 		struct feed f = { b.p[i], b.len[i], 0, SIZE_MAX, fdir, count_dir(cur), 0, 0 };
 		struct store_upload up = { m[i].flags, m[i].internaldate, m[i].tzoff, m[i].size,
-					   f_read, &f, m[i].uid, uidv, m[i].message_id, NULL };
+					   f_read, &f, m[i].uid, uidv, m[i].message_id, NULL, NULL };
 		struct store_result r;
 
 		CHECK(d->ops->store(d, id, &up, 1, &r) == MS_OK && r.status == MS_OK);
@@ -1236,7 +1236,7 @@ static enum ms_status store_mem(struct msg_dest *d, const char *id, const char *
 {
 	struct feed f = { body, strlen(body), 0, limit, NULL, 0, 0, 0 };
 	struct store_upload up = { flags, 1710000000, -300, strlen(body), f_read, &f, uid, 1,
-				   NULL, NULL };
+				   NULL, NULL, NULL };
 
 	return d->ops->store(d, id, &up, 1, r);
 }

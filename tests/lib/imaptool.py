@@ -491,6 +491,13 @@ def cmd_subscribed(c, args):
         print(name)
 
 
+def cmd_subscribe(c, args):
+    verb = "UNSUBSCRIBE" if args.off else "SUBSCRIBE"
+    for folder in args.folder:
+        typ, dat = c._simple_command(verb, qbox(folder))
+        check(typ, dat, "%s %s" % (verb, folder))
+
+
 def cmd_status(c, args):
     typ, dat = c._simple_command(
         "STATUS", qbox(args.folder), "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
@@ -625,6 +632,11 @@ def build_parser():
 
     s = sub.add_parser("subscribed", help="the subscribed folders (LSUB), one a line")
     s.set_defaults(func=cmd_subscribed)
+
+    s = sub.add_parser("subscribe", help="subscribe folders (--off: unsubscribe)")
+    s.add_argument("folder", nargs="+")
+    s.add_argument("--off", action="store_true")
+    s.set_defaults(func=cmd_subscribe)
 
     s = sub.add_parser("create", help="create folders")
     s.add_argument("folder", nargs="+")

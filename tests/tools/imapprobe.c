@@ -281,7 +281,7 @@ static int cmd_copy(struct imap *src, char **argv)
 		mr[i].p = b->data.data ? b->data.data : "";
 		mr[i].left = b->data.len;
 		up[i] = (struct imap_upload){ mt.m[i].flags, mt.m[i].internaldate, mt.m[i].tzoff,
-					      b->data.len, mem_read, &mr[i] };
+					      b->data.len, mem_read, &mr[i], NULL };
 	}
 	if (!strcmp(mode, "multi")) {
 		if (n && imap_multiappend(dst, dfolder, up, n, res))
@@ -314,7 +314,7 @@ static int cmd_append(struct imap *im, char **argv)
 {
 	FILE *f = fopen(argv[1], "rb");
 	struct buf b = BUF_INIT((size_t)1 << 31);
-	struct imap_upload up = { argv[2], 0, 0, 0, mem_read, NULL };
+	struct imap_upload up = { argv[2], 0, 0, 0, mem_read, NULL, NULL };
 	struct imap_appended res;
 	struct mem_reader mr;
 	char chunk[65536];
