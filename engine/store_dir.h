@@ -46,7 +46,8 @@
  *    letters mapped by the folder's dovecot-keywords file.
  *  - uid, uidvalidity: user.imap.uid + user.imap.uidvalidity, else our name
  *    form "<date>.U<uid>V<uidvalidity>.mailstage", else the folder's
- *    dovecot-uidlist.  The folder's UIDVALIDITY is dovecot-uidlist's, else
+ *    dovecot-uidlist (Courier's courierimapuiddb when there is none: the
+ *    same format).  The folder's UIDVALIDITY is that list's, else
  *    the most common one among its messages, else 0; a message with another
  *    UIDVALIDITY or a UID seen twice (files copied between folders) is
  *    treated as having none (of two, the one with the xattr, else the

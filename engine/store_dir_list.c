@@ -1,8 +1,8 @@
 /*
  * store_dir_list.c - the messages of one folder directory: names, xattrs,
- * dovecot-uidlist, dovecot-keywords and Courier's courierimapkeywords/
- * combined into store_msg facts, in
- * the order and with the keys store_dir.h promises.
+ * dovecot-uidlist or courierimapuiddb, dovecot-keywords and Courier's
+ * courierimapkeywords/ combined into store_msg facts, in the order and with
+ * the keys store_dir.h promises.
  *
  * Two passes: first every file's own facts (name, stat, xattrs, header),
  * then the folder-wide decisions (which UIDVALIDITY is the folder's, which
@@ -49,15 +49,32 @@ struct folder_ctx {
 	size_t errlen;
 };
 
+/* The UID list of a folder: Dovecot's, else Courier's (whose courierimapuiddb
+ * is the same "1 <uidvalidity> <nextuid>" format; Courier writes it when a
+ * folder is first SELECTed). */
+static void load_uid_list(struct folder_ctx *c)
+{
+	static const char *const names[] = { "dovecot-uidlist", "courierimapuiddb" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && !c->have_ul; i++) {
+		struct buf b = BUF_INIT(UIDLIST_MAX);
+		char *p = dir_join(c->dir, names[i]);
+
+		if (p && dir_read_file(p, &b) == MS_OK &&
+		    uidlist_parse(b.data, b.len, &c->ul) == MS_OK)
+			c->have_ul = 1;
+		free(p);
+		buf_free(&b);
+	}
+}
+
 static void load_meta_files(struct folder_ctx *c)
 {
-	struct buf b = BUF_INIT(UIDLIST_MAX);
-	char *p = dir_join(c->dir, "dovecot-uidlist");
+	struct buf b;
+	char *p;
 
-	if (p && dir_read_file(p, &b) == MS_OK && uidlist_parse(b.data, b.len, &c->ul) == MS_OK)
-		c->have_ul = 1;
-	free(p);
-	buf_free(&b);
+	load_uid_list(c);
 	buf_init(&b, KEYWORDS_MAX);
 	p = dir_join(c->dir, "dovecot-keywords");
 	if (p && dir_read_file(p, &b) == MS_OK)
