@@ -12,32 +12,13 @@ set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/copy_helpers.sh"
 . "$(dirname "$0")/lib/courier.sh"
-harness_init
-harness_need_root
-harness_need_mailstage
-harness_timeout 600
+courier_copy_test_init 600
 
 courier_start cou bob
 dovecot_start dst --sep /
 MD=$COU_MAILDIR
-COU_URL=imap://bob@127.0.0.1:$COU_PORT/
 DST_URL=imap://carol@127.0.0.1:$DST_PORT/
 
-# seed_dir DIR LIST: corpus files of LIST into DIR/cur, flags and dates
-# (mtime, two days apart) from the line number.
-seed_dir() {
-	local dir=$1 list=$2 i=0 f flags t
-	local letters=("" S FS RS DS ST FRS)
-	mkdir -p "$dir/cur" "$dir/new" "$dir/tmp"
-	[ "$dir" = "$MD" ] || touch "$dir/maildirfolder"
-	while IFS= read -r f; do
-		i=$((i + 1))
-		flags=${letters[$((i % ${#letters[@]}))]}
-		t=$((1262304000 + i * 172800))
-		cp "$MAILSTAGE_CORPUS/$f" "$dir/cur/$t.M${i}P1.seed:2,$flags"
-		touch -d "@$t" "$dir/cur/$t.M${i}P1.seed:2,$flags"
-	done <"$list"
-}
 # Messages Courier serves whole: 29 of the corpus lack a final line end
 # (served otherwise, see docs/interop.md); leave them out.
 (cd "$MAILSTAGE_CORPUS" && for f in enmime/*.eml cpython-email/*.eml; do
@@ -45,8 +26,8 @@ seed_dir() {
 done | LC_ALL=C sort) >"$T/whole"
 grep '^enmime/' "$T/whole" >"$T/inbox"
 grep '^cpython-email/' "$T/whole" | head -n 40 >"$T/archiv"
-seed_dir "$MD" "$T/inbox"
-seed_dir "$MD/.Archiv" "$T/archiv"
+courier_seed_dir "$MD" "$MD" "$T/inbox" 172800
+courier_seed_dir "$MD" "$MD/.Archiv" "$T/archiv" 172800
 
 # A user had read one message in each folder: Courier SELECTed the folder,
 # wrote its courierimapuiddb and renamed the file (new info letters).

@@ -21,10 +21,7 @@ set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/copy_helpers.sh"
 . "$(dirname "$0")/lib/courier.sh"
-harness_init
-harness_need_root
-harness_need_mailstage
-harness_timeout 1700
+courier_copy_test_init 1700
 
 courier_start cou bob
 dovecot_start dv --sep /

@@ -20,28 +20,13 @@ mount_test_init 900
 courier_start cou bob
 MD=$COU_MAILDIR
 
-# seed_dir DIR LIST: the files of LIST (one corpus path a line) into DIR/cur,
-# flags and dates chosen from the line number.
-seed_dir() {
-	local dir=$1 list=$2 i=0 f flags t
-	local letters=("" S FS RS DS ST FRS)
-	mkdir -p "$dir/cur" "$dir/new" "$dir/tmp"
-	[ "$dir" = "$MD" ] || touch "$dir/maildirfolder"
-	while IFS= read -r f; do
-		i=$((i + 1))
-		flags=${letters[$((i % ${#letters[@]}))]}
-		t=$((1262304000 + i * 86399))
-		cp "$MAILSTAGE_CORPUS/$f" "$dir/cur/$t.M${i}P1.seed:2,$flags"
-		touch -d "@$t" "$dir/cur/$t.M${i}P1.seed:2,$flags"
-	done <"$list"
-}
 (cd "$MAILSTAGE_CORPUS" && find . -type f -name '*.eml' | sed 's|^\./||' | LC_ALL=C sort) >"$T/all"
-seed_dir "$MD" "$T/all"
+courier_seed_dir "$MD" "$MD" "$T/all"
 grep '^enmime/' "$T/all" >"$T/enmime"
-seed_dir "$MD/.Archiv.2023" "$T/enmime"
+courier_seed_dir "$MD" "$MD/.Archiv.2023" "$T/enmime"
 head -n 7 "$T/all" >"$T/seven"
-seed_dir "$MD/.Entwürfe" "$T/seven"
-seed_dir "$MD/.R&D" "$T/seven"
+courier_seed_dir "$MD" "$MD/.Entwürfe" "$T/seven"
+courier_seed_dir "$MD" "$MD/.R&D" "$T/seven"
 find "$MD" -path '*/cur/*' -type f | LC_ALL=C sort >"$T/files.before"
 
 M=$T/mnt

@@ -18,6 +18,9 @@
 #   courier_available             true if the unpacked imapd is there
 #   courier_start NAME USER       start; exports NAME_PORT NAME_DIR NAME_LOG
 #                                 NAME_MAILDIR (the account's Maildir)
+#   courier_copy_test_init SECS   harness_init, root, mailstage, timeout
+#   courier_seed_dir MAILDIR DIR LIST [STEP]
+#                                 write corpus files into a folder on disk
 # shellcheck shell=bash
 
 COURIER_ROOT=${COURIER_ROOT:-/opt/courier-imap}
@@ -56,4 +59,32 @@ courier_start() {
 	done
 	cat "$dir/front.log" >&2
 	fail "courier_start: $name did not listen on 127.0.0.1:$port within 30 s"
+}
+
+# courier_copy_test_init SECONDS: the set-up of a copy test against Courier.
+courier_copy_test_init() {
+	harness_init
+	harness_need_root
+	harness_need_mailstage
+	harness_timeout "$1"
+}
+
+# courier_seed_dir MAILDIR DIR LIST [STEP]: the corpus files named in LIST
+# (one corpus-relative path a line) into DIR/cur as Courier keeps a tree it
+# reads without having written it: flags in the file names (chosen from the
+# line number), dates in the mtimes (STEP seconds apart, default 86399, from
+# 2010-01-01).  A DIR other than the account's MAILDIR is marked as a
+# Maildir++ folder.
+courier_seed_dir() {
+	local md=$1 dir=$2 list=$3 step=${4:-86399} i=0 f flags t
+	local letters=("" S FS RS DS ST FRS)
+	mkdir -p "$dir/cur" "$dir/new" "$dir/tmp"
+	[ "$dir" = "$md" ] || touch "$dir/maildirfolder"
+	while IFS= read -r f; do
+		i=$((i + 1))
+		flags=${letters[$((i % ${#letters[@]}))]}
+		t=$((1262304000 + i * step))
+		cp "$MAILSTAGE_CORPUS/$f" "$dir/cur/$t.M${i}P1.seed:2,$flags"
+		touch -d "@$t" "$dir/cur/$t.M${i}P1.seed:2,$flags"
+	done <"$list"
 }
