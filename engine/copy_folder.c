@@ -6,8 +6,7 @@
  *
  * Threads: the reader uses only the worker's source session; this thread
  * only the destination session and the state.  They meet in a queue of at
- * most QDEPTH fetched batches, and spools are at most SPOOLS per folder (the
- * reader waits for one when the worker holds two batches in the air),
+ * most QDEPTH fetched batches (so at most QDEPTH + 2 spools per folder),
  * which bounds memory (each spool keeps at most batch_bytes in memory, the
  * rest in a temporary file).  Spools are reused
  * batch after batch (spare[]), so their pages are faulted in once per folder.
@@ -16,14 +15,6 @@
  * something will use it (the state's records, --verify, matching against
  * what the destination or an earlier UIDVALIDITY holds); otherwise only if
  * a later step asks (up_sha()).
- *
- * Uploads are pipelined where the destination can (store_send()): batch N+1
- * is sent before batch N's answer is read, so the destination never waits
- * for our round trip.  Each batch's rows are 'pending' on disk before its
- * first byte goes out and 'copied' only after its own answer; when batch N
- * failed on a lost connection, N+1 is collected too before anything is sent
- * again, and each goes through the usual retry (recheck from its UIDNEXT,
- * a lower bound since N+1 was sent before N's APPENDUID came back).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +24,6 @@
 #include "copy_int.h"
 
 #define QDEPTH 1
-#define SPOOLS (QDEPTH + 2)
 
 struct item {
 	struct store_msg *m;
@@ -76,11 +66,9 @@ struct fctx {
 	pthread_cond_t qc;
 	struct batch *q[QDEPTH];
 	size_t qlen;
-	struct spool *spare[SPOOLS]; /* emptied spools for the next batches (ql) */
+	struct spool *spare[QDEPTH + 2]; /* emptied spools for the next batches (ql) */
 	size_t nspare;
-	size_t nspools;         /* spools alive, spare ones included (ql) */
 	int want_sha;           /* hash bodies as they arrive */
-	int no_pipe;            /* the destination cannot pipeline (store_send() said so) */
 	int reader_done;
 	enum ms_status gave_up; /* a side stopped answering after every retry */
 };
@@ -179,8 +167,6 @@ static void flush(struct fctx *f)
  * The lowest destination UID an earlier upload of its message can have
  * reached: 0 when none can have (never tried, or refused), 1 when unknown.
  */
-static void batch_free(struct fctx *f, struct batch *b);
-
 static uint32_t earlier_upload(const struct item *it)
 {
 	const struct state_rec *rec = it->rec;
@@ -530,116 +516,62 @@ static void record_result(struct fctx *f, struct up *u, const struct store_resul
 	note_copied(f, u->size, 0);
 }
 
-/*
- * One batch's upload: its messages u[0..n) from b's spool, the store's
- * arguments and results.  Sent either at once (store()) or in two halves
- * (store_send(), store_finish()) with the next batch sent in between.
- */
-struct flight {
-	struct batch *b;        /* owned once in the air (flight_free() frees it) */
-	struct up *u;           /* owned likewise */
-	size_t n;
-	struct store_upload *su;
-	struct spool_cursor *cur;
-	struct store_result *res;
-	uint32_t uidnext;       /* the destination's UIDNEXT at most, before the send */
-	size_t left;            /* after flight_collect(): u[0..left) failed transiently */
-	long hint;
-};
-
-static void flight_free(struct fctx *f, struct flight *fl)
+/* Record the batch as pending, upload it; *left gets the messages with transient failures. */
+static enum ms_status upload_once(struct fctx *f, struct batch *b, struct up *u, size_t n,
+				  size_t *left, long *hint, uint32_t *uidnext)
 {
-	if (!fl)
-		return;
-	free(fl->su), free(fl->cur), free(fl->res);
-	batch_free(f, fl->b);
-	free(fl->u);
-	free(fl);
-}
-
-/*
- * Record the messages as pending (on disk before the first byte goes out)
- * and fill the store's arguments.  uidnext: a lower bound of the
- * destination's UIDNEXT (0: ask the destination).
- */
-static enum ms_status flight_prepare(struct fctx *f, struct flight *fl, uint32_t uidnext)
-{
+	struct store_upload *su = calloc(n + 1, sizeof(*su));
+	struct spool_cursor *cur = calloc(n + 1, sizeof(*cur));
+	struct store_result *res = calloc(n + 1, sizeof(*res));
 	struct msg_dest *d = f->w->dst;
 	uint32_t v;
-	size_t n = fl->n;
-
-	fl->su = calloc(n + 1, sizeof(*fl->su));
-	fl->cur = calloc(n + 1, sizeof(*fl->cur));
-	fl->res = calloc(n + 1, sizeof(*fl->res));
-	if (!fl->su || !fl->cur || !fl->res)
-		return MS_ERR_NOMEM;
-	fl->uidnext = f->next_uid ? f->next_uid : uidnext;
-	if (!fl->uidnext && d->ops->next_uid && d->ops->next_uid(d, f->did, &v, &fl->uidnext))
-		fl->uidnext = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct up *u = &fl->u[i];
-		struct state_rec r = base_rec(f, u->it->m, STATE_PENDING);
-		r.size = u->size;
-		if (f->r->o->state)
-			snprintf(r.sha256, sizeof(r.sha256), "%s", up_sha(u));
-		r.dest_uidnext = fl->uidnext;
-		put_rec(f, &r);
-		spool_cursor(u->sp, u->sp_index, &fl->cur[i]);
-		fl->su[i] = (struct store_upload){ .flags = u->it->m->flags,
-						   .internaldate = u->it->m->internaldate,
-						   .tzoff = u->it->m->tzoff,
-						   .size = u->size,
-						   .read = upload_read,
-						   .ctx = &fl->cur[i],
-						   .uid = u->it->m->uid,
-						   .uidvalidity = f->v,
-						   .message_id = u->it->m->message_id,
-						   .rewind = spool_rewind,
-						   .peek = upload_peek };
-	}
-	flush(f);
-	test_delay(f->r);
-	return MS_OK;
-}
-
-/* The store answered: record each message; the transient failures stay in u[0..left). */
-static void flight_record(struct fctx *f, struct flight *fl)
-{
 	size_t k = 0;
 
+	if (!su || !cur || !res) {
+		free(su), free(cur), free(res);
+		return MS_ERR_NOMEM;
+	}
+	*uidnext = f->next_uid;
+	if (!*uidnext && d->ops->next_uid && d->ops->next_uid(d, f->did, &v, uidnext))
+		*uidnext = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct state_rec r = base_rec(f, u[i].it->m, STATE_PENDING);
+		r.size = u[i].size;
+		if (f->r->o->state)
+			snprintf(r.sha256, sizeof(r.sha256), "%s", up_sha(&u[i]));
+		r.dest_uidnext = *uidnext;
+		put_rec(f, &r);
+		spool_cursor(b->sp, u[i].sp_index, &cur[i]);
+		su[i] = (struct store_upload){ .flags = u[i].it->m->flags,
+					       .internaldate = u[i].it->m->internaldate,
+					       .tzoff = u[i].it->m->tzoff,
+					       .size = u[i].size,
+					       .read = upload_read,
+					       .ctx = &cur[i],
+					       .uid = u[i].it->m->uid,
+					       .uidvalidity = f->v,
+					       .message_id = u[i].it->m->message_id,
+					       .rewind = spool_rewind,
+					       .peek = upload_peek };
+	}
+	flush(f); /* 'pending' is on disk before the first byte goes out */
+	test_delay(f->r);
+	d->ops->store(d, f->did, su, n, res);
 	test_hook("store", 1);
-	fl->hint = 0;
-	for (size_t i = 0; i < fl->n; i++) {
-		if (fl->res[i].status && transient(&fl->res[i])) {
-			long h = backoff_hint(&fl->res[i]);
-			fl->hint = h > fl->hint ? h : fl->hint;
-			fl->u[k++] = fl->u[i];
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status && transient(&res[i])) {
+			long h = backoff_hint(&res[i]);
+			*hint = h > *hint ? h : *hint;
+			u[k++] = u[i];
 			continue;
 		}
-		record_result(f, &fl->u[i], &fl->res[i], fl->uidnext);
+		record_result(f, &u[i], &res[i], *uidnext);
 	}
 	flush(f);
-	store_results_clear(fl->res, fl->n);
-	fl->left = k;
-}
-
-/* Record the batch as pending, upload it; *left gets the messages with transient failures. */
-static enum ms_status upload_once(struct fctx *f, struct up *u, size_t n, size_t *left,
-				  long *hint, uint32_t *uidnext)
-{
-	struct flight fl = { .u = u, .n = n };
-	struct msg_dest *d = f->w->dst;
-	enum ms_status st = flight_prepare(f, &fl, 0);
-
-	if (!st) {
-		*uidnext = fl.uidnext;
-		d->ops->store(d, f->did, fl.su, n, fl.res);
-		flight_record(f, &fl);
-		*left = fl.left;
-		*hint = fl.hint > *hint ? fl.hint : *hint;
-	}
-	free(fl.su), free(fl.cur), free(fl.res);
-	return st;
+	store_results_clear(res, n);
+	free(su), free(cur), free(res);
+	*left = k;
+	return MS_OK;
 }
 
 /* After a lost connection: which of u[] reached the destination anyway? */
@@ -657,14 +589,14 @@ static size_t recheck(struct fctx *f, struct up *u, size_t n, uint32_t uidnext)
 	return k;
 }
 
-/* Upload u[0..n), retrying transient failures; attempt 0 is a first upload. */
-static void upload_from(struct fctx *f, struct up *u, size_t n, int first, long hint,
-			uint32_t uidnext)
+static void upload(struct fctx *f, struct batch *b, struct up *u, size_t n)
 {
 	const struct copy_opts *o = f->r->o;
 	int tries = o->retries > 0 ? o->retries : 5;
+	long hint = 0;
+	uint32_t uidnext = 0;
 
-	for (int attempt = first; n && !copy_stopped(f->r); attempt++) {
+	for (int attempt = 0; n && !copy_stopped(f->r); attempt++) {
 		if (attempt) {
 			long wait = copy_backoff_ms(f->r, attempt);
 			copy_sleep_ms(f->r, hint > wait ? hint : wait);
@@ -680,102 +612,8 @@ static void upload_from(struct fctx *f, struct up *u, size_t n, int first, long 
 			give_up(f, MS_ERR_CLOSED, f->w->dst->ops->errmsg(f->w->dst));
 			return;
 		}
-		if (upload_once(f, u, n, &n, &hint, &uidnext))
+		if (upload_once(f, b, u, n, &n, &hint, &uidnext))
 			return;
-	}
-}
-
-static void upload(struct fctx *f, struct up *u, size_t n)
-{
-	upload_from(f, u, n, 0, 0, 0);
-}
-
-/* ---- pipelined uploads ---- */
-
-/* Send fl's batch, not waiting for the answer; 0 when it was not sent. */
-static int flight_send(struct fctx *f, struct flight *fl, const struct flight *before)
-{
-	struct msg_dest *d = f->w->dst;
-	enum ms_status st;
-
-	if (!d->ops->store_send || f->no_pipe)
-		return 0;
-	/* the batch before may not be answered yet: its UIDNEXT is a lower bound */
-	if (flight_prepare(f, fl, before ? before->uidnext : 0))
-		return 0;
-	st = d->ops->store_send(d, f->did, fl->su, fl->n, fl->res);
-	if (st == MS_ERR_USAGE)
-		f->no_pipe = 1; /* e.g. no MULTIAPPEND: store() from now on */
-	return st == MS_OK;
-}
-
-/* The oldest batch in the air answered and recorded; its transient failures kept. */
-static void flight_collect(struct fctx *f, struct flight *fl)
-{
-	f->w->dst->ops->store_finish(f->w->dst);
-	flight_record(f, fl);
-}
-
-/* The transient failures of a collected batch uploaded again (the connection is idle). */
-static void flight_retry(struct fctx *f, struct flight *fl)
-{
-	if (fl->left)
-		upload_from(f, fl->u, fl->left, 1, fl->hint, fl->uidnext);
-	flight_free(f, fl);
-}
-
-/*
- * Land *air (sent before next, which is in the air or NULL).  When the older
- * batch failed transiently the connection is likely gone: the newer one is
- * collected too before anything is sent again; *next_done says so.
- */
-static void land(struct fctx *f, struct flight **air, struct flight *next, int *next_done)
-{
-	struct flight *fl = *air;
-
-	*air = NULL;
-	*next_done = 0;
-	if (!fl)
-		return;
-	flight_collect(f, fl);
-	if (fl->left && next) {
-		flight_collect(f, next);
-		*next_done = 1;
-	}
-	flight_retry(f, fl);
-}
-
-/*
- * Upload u[0..n) of b (both owned here from now on): sent now and answered
- * when the next batch has been sent, or at once where the destination
- * cannot pipeline.  *air: the batch in the air, if any.
- */
-static void upload_piped(struct fctx *f, struct batch *b, struct up *u, size_t n,
-			 struct flight **air)
-{
-	struct flight *fl = calloc(1, sizeof(*fl));
-	int sent = 0, done = 0;
-
-	if (fl) {
-		*fl = (struct flight){ .b = b, .u = u, .n = n };
-		sent = n && flight_send(f, fl, *air);
-	}
-	land(f, air, sent ? fl : NULL, &done);
-	if (sent && !done) {
-		*air = fl;
-		return;
-	}
-	if (sent) {
-		flight_retry(f, fl);
-		return;
-	}
-	if (n && !copy_stopped(f->r) && !given_up(f))
-		upload(f, u, n);
-	if (fl) {
-		flight_free(f, fl);
-	} else {
-		batch_free(f, b);
-		free(u);
 	}
 }
 
@@ -819,56 +657,25 @@ static void progress(struct fctx *f)
 	copy_event(f->r, &ev);
 }
 
-/*
- * Matching b's messages may talk to the destination (read bodies to compare,
- * set flags on a match): nothing may be in the air then (store_send()).
- */
-static int may_touch_dest(const struct fctx *f, const struct batch *b)
-{
-	if (f->nold)
-		return 1;
-	if (!f->have_ix || !f->ix.n)
-		return 0;
-	for (size_t k = 0; k < b->n; k++)
-		if (f->items[b->first + k].need_match)
-			return 1;
-	return 0;
-}
-
-/* b's messages checked and uploaded; b is owned here; *air as upload_piped(). */
-static void process_batch(struct fctx *f, struct batch *b, struct flight **air)
+static void process_batch(struct fctx *f, struct batch *b)
 {
 	struct up *u = calloc(b->n + 1, sizeof(*u));
 	size_t n = 0;
-	int done;
 
-	if (may_touch_dest(f, b))
-		land(f, air, NULL, &done);
 	if (!u || b->st) {
-		land(f, air, NULL, &done);
 		for (size_t k = 0; k < b->n; k++)
 			fail_msg(f, &f->items[b->first + k], "source-failed",
 				 b->st ? b->err : "out of memory", 0);
 		if (ms_status_is_fatal_conn(b->st) && b->st != MS_ERR_INTERRUPTED)
 			give_up(f, b->st, b->err);
 		free(u);
-		batch_free(f, b);
 		return;
 	}
 	for (size_t k = 0; k < b->n; k++)
 		n += check_fetched(f, b, k, &u[n]);
-	upload_piped(f, b, u, n, air);
-	progress(f);
-}
-
-/* The batch still in the air answered, at the end of the folder. */
-static void land_last(struct fctx *f, struct flight **air)
-{
-	int done;
-
-	if (!*air)
-		return;
-	land(f, air, NULL, &done);
+	if (n)
+		upload(f, b, u, n);
+	free(u);
 	progress(f);
 }
 
@@ -880,12 +687,9 @@ static void batch_free(struct fctx *f, struct batch *b)
 	if (!b)
 		return;
 	pthread_mutex_lock(&f->ql);
-	if (b->sp && f->nspare < SPOOLS) {
+	if (b->sp && f->nspare < QDEPTH + 2) {
 		f->spare[f->nspare++] = b->sp;
 		b->sp = NULL;
-		pthread_cond_broadcast(&f->qc); /* a reader may wait for it */
-	} else if (b->sp) {
-		f->nspools--;
 	}
 	pthread_mutex_unlock(&f->ql);
 	spool_free(b->sp);
@@ -899,14 +703,9 @@ static enum ms_status batch_spool(struct fctx *f, struct batch *b)
 	const struct copy_opts *o = f->r->o;
 
 	if (!b->sp) {
-		/* at most SPOOLS alive: the worker frees one whenever it lands a batch */
 		pthread_mutex_lock(&f->ql);
-		while (!f->nspare && f->nspools >= SPOOLS && !copy_stopped(f->r) && !f->gave_up)
-			pthread_cond_wait(&f->qc, &f->ql);
 		if (f->nspare)
 			b->sp = f->spare[--f->nspare];
-		else
-			f->nspools++; /* made below */
 		pthread_mutex_unlock(&f->ql);
 	}
 	if (b->sp && spool_reuse(b->sp, b->n)) {
@@ -915,12 +714,8 @@ static enum ms_status batch_spool(struct fctx *f, struct batch *b)
 	}
 	if (!b->sp)
 		b->sp = spool_new(b->n, o->batch_bytes ? o->batch_bytes : 4u << 20);
-	if (!b->sp) {
-		pthread_mutex_lock(&f->ql);
-		f->nspools--;
-		pthread_mutex_unlock(&f->ql);
+	if (!b->sp)
 		return MS_ERR_NOMEM;
-	}
 	spool_hash_on_arrival(b->sp, f->want_sha);
 	return MS_OK;
 }
@@ -1023,20 +818,18 @@ static struct batch *pop_batch(struct fctx *f)
 /* Without a reader thread: one batch at a time, fetch then upload. */
 static void copy_items_serial(struct fctx *f)
 {
-	struct flight *air = NULL;
 	size_t i = 0;
 	struct batch *b;
 
 	while (i < f->nitems && !copy_stopped(f->r) && !given_up(f) && (b = next_batch(f, &i))) {
 		fetch_batch(f, b);
-		process_batch(f, b, &air);
+		process_batch(f, b);
+		batch_free(f, b);
 	}
-	land_last(f, &air);
 }
 
 static void copy_items(struct fctx *f)
 {
-	struct flight *air = NULL;
 	pthread_t t;
 	struct batch *b;
 
@@ -1049,11 +842,9 @@ static void copy_items(struct fctx *f)
 	}
 	while ((b = pop_batch(f))) {
 		if (!copy_stopped(f->r) && !given_up(f))
-			process_batch(f, b, &air);
-		else
-			batch_free(f, b);
+			process_batch(f, b);
+		batch_free(f, b);
 	}
-	land_last(f, &air);
 	pthread_join(t, NULL);
 out:
 	while (f->nspare)

@@ -223,17 +223,6 @@ size_t imap_pending(const struct imap *im);
  */
 enum ms_status imap_multiappend(struct imap *im, const char *raw_mailbox,
 				const struct imap_upload *up, size_t n, struct imap_appended *res);
-/*
- * The same in two halves, so that a later command can go out before this
- * one's answer: _send() writes the whole command (the server may still be
- * reading it) and gives its tag; _wait() collects that tag's result into
- * res[0..n), as imap_multiappend() would.  Every _send() that returned
- * MS_OK must be waited for.  A failed _send() leaves no tag to wait for.
- */
-enum ms_status imap_multiappend_send(struct imap *im, const char *raw_mailbox,
-				     const struct imap_upload *up, size_t n, unsigned *tag);
-enum ms_status imap_multiappend_wait(struct imap *im, unsigned tag, struct imap_appended *res,
-				     size_t n);
 
 /* Convenience: one APPEND, waited for. */
 enum ms_status imap_append(struct imap *im, const char *raw_mailbox, const struct imap_upload *up,

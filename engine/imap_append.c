@@ -285,36 +285,25 @@ static void fill_results(struct imap *im, struct pending *p, struct imap_appende
 		expand_uids(p->appenduid_set, res, n, p->appenduid_validity);
 }
 
-enum ms_status imap_multiappend_send(struct imap *im, const char *raw_mailbox,
-				     const struct imap_upload *up, size_t n, unsigned *tag)
+enum ms_status imap_multiappend(struct imap *im, const char *raw_mailbox,
+				const struct imap_upload *up, size_t n, struct imap_appended *res)
 {
 	struct buf head = BUF_INIT(1 << 16);
+	struct pending *p = NULL;
 	enum ms_status st;
+	unsigned tag;
 
-	*tag = 0;
 	if (!imap_has_cap(im, "MULTIAPPEND") || !imap_has_cap(im, "LITERAL+"))
 		return imap_fail(im, MS_ERR_USAGE, "the server does not offer MULTIAPPEND with LITERAL+");
-	st = append_start(im, raw_mailbox, tag, &head);
+	st = append_start(im, raw_mailbox, &tag, &head);
 	for (size_t i = 0; i < n && !st; i++) {
-		st = send_one_literal(im, *tag, &up[i], &head);
+		st = send_one_literal(im, tag, &up[i], &head);
 		buf_reset(&head);
 	}
 	if (!st)
 		st = imap_send_raw(im, "\r\n", 2);
-	if (st && *tag) {
-		imap_pending_remove(im, *tag);
-		*tag = 0;
-	}
-	buf_free(&head);
-	return st;
-}
-
-enum ms_status imap_multiappend_wait(struct imap *im, unsigned tag, struct imap_appended *res,
-				     size_t n)
-{
-	struct pending *p = NULL;
-	enum ms_status st = imap_wait_entry(im, tag, &p);
-
+	if (!st)
+		st = imap_wait_entry(im, tag, &p);
 	if (!st) {
 		st = imap_result_of(im, p);
 		fill_results(im, p, res, n, st);
@@ -322,18 +311,6 @@ enum ms_status imap_multiappend_wait(struct imap *im, unsigned tag, struct imap_
 	} else {
 		fill_results(im, NULL, res, n, st);
 	}
+	buf_free(&head);
 	return st;
-}
-
-enum ms_status imap_multiappend(struct imap *im, const char *raw_mailbox,
-				const struct imap_upload *up, size_t n, struct imap_appended *res)
-{
-	unsigned tag;
-	enum ms_status st = imap_multiappend_send(im, raw_mailbox, up, n, &tag);
-
-	if (st) {
-		fill_results(im, NULL, res, n, st);
-		return st;
-	}
-	return imap_multiappend_wait(im, tag, res, n);
 }

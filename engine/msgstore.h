@@ -125,22 +125,6 @@ struct msg_dest_ops {
 	/* store n messages in folder id; res[i] per message (the batch may be split internally) */
 	enum ms_status (*store)(struct msg_dest *d, const char *id, const struct store_upload *up,
 				size_t n, struct store_result *res);
-	/*
-	 * Optional (NULL: store() only): store() in two halves, so that the next
-	 * batch can go out before this one is answered.  store_send() sends
-	 * up[0..n) and returns MS_OK, or returns anything else having sent
-	 * nothing (the caller then uses store(); MS_ERR_USAGE: this destination
-	 * cannot pipeline, do not ask again for the folder).  store_finish() waits for the
-	 * oldest batch sent and fills its res[] exactly as store() would.  up[],
-	 * what its readers read and res[] stay the caller's and must stay valid
-	 * until that store_finish().  At most two batches outstanding; no other
-	 * call on the destination in between.  A refused batch is sent again
-	 * message by message in store_finish(), after the batch that followed it.
-	 */
-	enum ms_status (*store_send)(struct msg_dest *d, const char *id,
-				     const struct store_upload *up, size_t n,
-				     struct store_result *res);
-	enum ms_status (*store_finish)(struct msg_dest *d);
 	/* metadata of what the folder holds (for dedupe and resume), like open_folder */
 	enum ms_status (*scan)(struct msg_dest *d, const char *id, uint32_t *uidvalidity,
 			       struct store_msg **msgs, size_t *n);

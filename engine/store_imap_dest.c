@@ -6,11 +6,6 @@
  * refuses what is over APPENDLIMIT locally, so a refused batch is rare; when
  * it happens the batch is sent again one message at a time, and each message
  * gets its own result and the server's own words.
- *
- * store_send()/store_finish() put a batch on the wire and read its answers
- * later, so the next batch can follow before this one's tagged OK: the
- * server never waits for our round trip.  At most MAX_FLIGHTS batches are
- * outstanding; they are answered in the order sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,32 +18,10 @@
 #include "store_imap_int.h"
 #include "utf7.h"
 
-/* One MULTIAPPEND of up[i..j); tag 0 when it was not sent. */
-struct chunk {
-	size_t i, j;
-	unsigned tag;
-};
-
-/* A batch store_send() sent; store_finish() reads its answers into res[]. */
-struct flight {
-	char *id;
-	const struct store_upload *up; /* the caller's, valid until store_finish() */
-	struct store_result *res;      /* the caller's */
-	struct imap_appended *a;       /* one per message */
-	char *todo;                    /* 0: refused here (APPENDLIMIT) */
-	struct chunk *c;
-	size_t n, nc;
-	enum ms_status st;             /* the send failure the unsent chunks get */
-};
-
-#define MAX_FLIGHTS 2
-
 struct imap_dest {
 	struct msg_dest base;
 	struct istore s;
 	struct store_imap_tuning t;
-	struct flight *fl[MAX_FLIGHTS]; /* oldest first */
-	size_t nfl;
 };
 
 #define DST(x) ((struct imap_dest *)(x))
@@ -257,15 +230,20 @@ static int can_rewind(const struct store_upload *up, size_t n)
 	return 1;
 }
 
-/* A MULTIAPPEND of up[i..j) answered st, a[] per message: on a refusal, the same one by one. */
-static enum ms_status multi_answer(struct imap_dest *d, const char *id,
-				   const struct store_upload *up, size_t i, size_t j,
-				   const struct imap_appended *a, enum ms_status st,
-				   struct store_result *res)
+/* One MULTIAPPEND of up[i..j); on a refusal, the same messages one by one. */
+static enum ms_status multi_batch(struct imap_dest *d, const char *id, const struct store_upload *up,
+				  size_t i, size_t j, struct store_result *res)
 {
+	struct imap_upload *iu = calloc(j - i, sizeof(*iu));
+	struct imap_appended *a = calloc(j - i, sizeof(*a));
 	char *todo = NULL;
+	enum ms_status st = iu && a ? MS_OK : MS_ERR_NOMEM;
 
-	for (size_t k = i; k < j; k++)
+	for (size_t k = i; !st && k < j; k++)
+		iu[k - i] = to_imap(&up[k]);
+	if (!st)
+		st = imap_multiappend(d->s.im, id, iu, j - i, a);
+	for (size_t k = i; k < j && a; k++)
 		to_result(&a[k - i], &res[k]);
 	if ((st == MS_ERR_NO || st == MS_ERR_BAD) && imap_alive(d->s.im) && can_rewind(up + i, j - i)) {
 		/* which one? the singles say, each with the server's own words */
@@ -279,26 +257,6 @@ static enum ms_status multi_answer(struct imap_dest *d, const char *id,
 		}
 	}
 	free(todo);
-	return st;
-}
-
-/* One MULTIAPPEND of up[i..j), waited for. */
-static enum ms_status multi_batch(struct imap_dest *d, const char *id, const struct store_upload *up,
-				  size_t i, size_t j, struct store_result *res)
-{
-	struct imap_upload *iu = calloc(j - i, sizeof(*iu));
-	struct imap_appended *a = calloc(j - i, sizeof(*a));
-	enum ms_status st = iu && a ? MS_OK : MS_ERR_NOMEM;
-
-	for (size_t k = i; !st && k < j; k++)
-		iu[k - i] = to_imap(&up[k]);
-	if (!st) {
-		st = imap_multiappend(d->s.im, id, iu, j - i, a);
-		st = multi_answer(d, id, up, i, j, a, st, res);
-	} else {
-		for (size_t k = i; k < j; k++)
-			fail_result(&res[k], st, "", "out of memory");
-	}
 	free(iu);
 	free(a);
 	return st;
@@ -329,33 +287,23 @@ static int use_multi(struct imap_dest *d)
 	       imap_has_cap(d->s.im, "LITERAL+");
 }
 
-/* The end of the run of todo messages from i, cut by count and bytes: one MULTIAPPEND. */
-static size_t chunk_end(const struct imap_dest *d, const struct store_upload *up, size_t n,
-			const char *todo, size_t i)
-{
-	uint64_t bytes = 0;
-	size_t j;
-
-	for (j = i; j < n && todo[j] && j - i < d->t.batch_count &&
-		    (j == i || bytes + up[j].size <= d->t.batch_bytes);
-	     j++)
-		bytes += up[j].size;
-	return j;
-}
-
-/* Runs of todo messages, each one MULTIAPPEND. */
+/* Runs of todo messages cut by count and bytes, each one MULTIAPPEND. */
 static enum ms_status store_multi(struct imap_dest *d, const char *id, const struct store_upload *up,
 				  size_t n, const char *todo, struct store_result *res)
 {
 	enum ms_status st = MS_OK;
 	size_t i = 0, j;
+	uint64_t bytes;
 
 	while (!st && i < n) {
 		if (!todo[i]) {
 			i++;
 			continue;
 		}
-		j = chunk_end(d, up, n, todo, i);
+		for (j = i, bytes = 0; j < n && todo[j] && j - i < d->t.batch_count &&
+				       (j == i || bytes + up[j].size <= d->t.batch_bytes);
+		     j++)
+			bytes += up[j].size;
 		st = multi_batch(d, id, up, i, j, res);
 		i = j;
 	}
@@ -387,115 +335,6 @@ static enum ms_status dst_store(struct msg_dest *md, const char *id, const struc
 	if (st)
 		istore_fail(&d->s, st);
 	free(todo);
-	return st;
-}
-
-/* ---- pipelined batches ---- */
-
-static void flight_free(struct flight *fl)
-{
-	if (!fl)
-		return;
-	free(fl->id);
-	free(fl->a);
-	free(fl->todo);
-	free(fl->c);
-	free(fl);
-}
-
-static enum ms_status send_chunk(struct imap_dest *d, const struct flight *fl, struct chunk *c)
-{
-	struct imap_upload *iu = calloc(c->j - c->i, sizeof(*iu));
-	enum ms_status st;
-
-	if (!iu)
-		return MS_ERR_NOMEM;
-	for (size_t k = c->i; k < c->j; k++)
-		iu[k - c->i] = to_imap(&fl->up[k]);
-	st = imap_multiappend_send(d->s.im, fl->id, iu, c->j - c->i, &c->tag);
-	free(iu);
-	return st;
-}
-
-/* Cut the todo messages into chunks and send them, until one send fails. */
-static void send_chunks(struct imap_dest *d, struct flight *fl)
-{
-	size_t i = 0;
-
-	while (i < fl->n) {
-		if (!fl->todo[i]) {
-			i++;
-			continue;
-		}
-		struct chunk *c = &fl->c[fl->nc++];
-		c->i = i;
-		c->j = chunk_end(d, fl->up, fl->n, fl->todo, i);
-		if (!fl->st)
-			fl->st = send_chunk(d, fl, c);
-		i = c->j;
-	}
-}
-
-static enum ms_status dst_store_send(struct msg_dest *md, const char *id,
-				     const struct store_upload *up, size_t n,
-				     struct store_result *res)
-{
-	struct imap_dest *d = DST(md);
-	enum ms_status st = istore_conn(&d->s);
-	struct flight *fl;
-
-	if (st)
-		return st; /* nothing sent: store() will try again, and say why not */
-	if (d->nfl == MAX_FLIGHTS || !use_multi(d))
-		return MS_ERR_USAGE;
-	fl = calloc(1, sizeof(*fl));
-	if (!fl || !(fl->id = strdup(id)) || !(fl->a = calloc(n + 1, sizeof(*fl->a))) ||
-	    !(fl->todo = calloc(n + 1, 1)) || !(fl->c = calloc(n + 1, sizeof(*fl->c)))) {
-		flight_free(fl);
-		return MS_ERR_NOMEM;
-	}
-	memset(res, 0, n * sizeof(*res));
-	fl->up = up;
-	fl->res = res;
-	fl->n = n;
-	refuse_over_limit(d, up, n, fl->todo, res);
-	send_chunks(d, fl);
-	d->fl[d->nfl++] = fl;
-	return MS_OK;
-}
-
-/* The answer of one chunk (a refusal: its messages again one by one). */
-static enum ms_status chunk_answer(struct imap_dest *d, struct flight *fl, const struct chunk *c)
-{
-	enum ms_status st;
-
-	if (!c->tag) {
-		for (size_t k = c->i; k < c->j; k++)
-			fail_result(&fl->res[k], fl->st, "", imap_errmsg(d->s.im));
-		return fl->st;
-	}
-	st = imap_multiappend_wait(d->s.im, c->tag, fl->a + c->i, c->j - c->i);
-	return multi_answer(d, fl->id, fl->up, c->i, c->j, fl->a + c->i, st, fl->res);
-}
-
-static enum ms_status dst_store_finish(struct msg_dest *md)
-{
-	struct imap_dest *d = DST(md);
-	struct flight *fl;
-	enum ms_status st = MS_OK, cst;
-
-	if (!d->nfl)
-		return MS_ERR_USAGE;
-	fl = d->fl[0];
-	memmove(d->fl, d->fl + 1, --d->nfl * sizeof(*d->fl));
-	for (size_t k = 0; k < fl->nc; k++) {
-		cst = chunk_answer(d, fl, &fl->c[k]);
-		if (cst && !st)
-			st = cst;
-	}
-	if (st)
-		istore_fail(&d->s, st);
-	flight_free(fl);
 	return st;
 }
 
@@ -565,8 +404,6 @@ static void dst_close(struct msg_dest *md)
 {
 	if (!md)
 		return;
-	while (DST(md)->nfl) /* never answered: the connection goes with them */
-		flight_free(DST(md)->fl[--DST(md)->nfl]);
 	istore_fini(&DST(md)->s);
 	free(md->label);
 	free(md);
@@ -578,8 +415,6 @@ static const struct msg_dest_ops dst_ops = {
 	.refused_chars = dst_refused_chars,
 	.ensure_folder = dst_ensure,
 	.store = dst_store,
-	.store_send = dst_store_send,
-	.store_finish = dst_store_finish,
 	.scan = dst_scan,
 	.set_flags = dst_set_flags,
 	.errmsg = dst_errmsg,

@@ -50,11 +50,7 @@ crash_case "after the 3rd fetched batch" fetch:3
 crash_case "mid-literal (MULTIAPPEND)" bytes:1500000
 crash_case "mid-literal (pipelined APPEND)" bytes:2500000 --no-multiappend
 crash_case "stored but not recorded (MULTIAPPEND)" store:4
-# the batch after it was already sent (pipelined MULTIAPPEND): it may have
-# arrived too, and is then found as well, never copied twice (check_clean)
-matched=$(tail -n1 "$T/out" | grep -o '"matched":[0-9]*,')
-assert_eq "$(echo "$matched" | grep -cE '"matched":(25|50),')" 1 \
-	"the 25 messages of the unrecorded batch (and the 25 sent behind it, if they arrived) were found at the destination, not re-sent ($matched)"
+assert_contains "$(tail -n1 "$T/out")" '"matched":25,' "the 25 messages of the unrecorded batch were found at the destination, not re-sent"
 crash_case "stored but not recorded (pipelined)" store:2 --no-multiappend
 crash_case "stored but not recorded, no UIDPLUS knowledge used twice" store:1
 
