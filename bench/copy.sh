@@ -9,6 +9,11 @@
 #
 #   sudo bench/copy.sh [N] [R]        (root: the harness runs Dovecot as vmail)
 #
+# mailstage runs with --connections 1, 2 (the default) and 3.  With
+# MAILSTAGE_OLD=/path/to/older/mailstage each round also runs that binary
+# (rows old-c1, old-c2, old-c3), alternating with the current one, so a
+# change is measured under the same machine load as what it is compared to.
+#
 # Output: one line per run, then a table of medians and the ratios.
 set -u
 N=${1:-10000}
@@ -101,10 +106,11 @@ check_copied() {
 	echo "note: $1 copied $got of $TOTAL_MSGS messages" | tee -a "$T/notes"
 }
 
+# run_mailstage CONNS [BINARY LABEL-PREFIX]
 run_mailstage() {
-	local conns=$1
+	local conns=$1 bin=${2:-$MAILSTAGE} prefix=${3:-mailstage}
 	fresh_dst
-	timed "mailstage-c$conns" "$MAILSTAGE" copy --tls none --progress none --no-state \
+	timed "$prefix-c$conns" "$bin" copy --tls none --progress none --no-state \
 		--connections "$conns" --source-password-file "$SRC_PW" --dest-password-file "$DST_PW" \
 		"imap://alice@127.0.0.1:$SRC_PORT/" "imap://bob@127.0.0.1:$DST_PORT/"
 	check_copied "mailstage" strict
@@ -170,9 +176,13 @@ EOF
 }
 
 : >"$T/runs"
+LABELS="mailstage-c1 mailstage-c2 mailstage-c3"
+[ -n "${MAILSTAGE_OLD:-}" ] && LABELS="$LABELS old-c1 old-c2 old-c3"
 for i in $(seq 1 "$R"); do
-	run_mailstage 1
-	run_mailstage 3
+	for c in 1 2 3; do
+		run_mailstage "$c"
+		[ -n "${MAILSTAGE_OLD:-}" ] && run_mailstage "$c" "$MAILSTAGE_OLD" old
+	done
 	run_mbsync
 	run_dsync
 done
@@ -189,7 +199,7 @@ timed "mailstage-50MiB" "$MAILSTAGE" copy --tls none --progress none --no-state 
 echo
 echo "medians of $R runs ($TOTAL_MSGS messages, $((TOTAL_BYTES / 1000000)) MB):"
 printf '%-16s %8s %8s %8s %8s %8s\n' tool wall_s msg/s MB/s cpu_s rss_MB
-for label in mailstage-c1 mailstage-c3 mbsync doveadm-backup; do
+for label in $LABELS mbsync doveadm-backup; do
 	grep "^$label " "$T/runs" | sort -k2 -n | awk -v n="$TOTAL_MSGS" -v b="$TOTAL_BYTES" -v l="$label" '
 		{ w[NR] = $2; c[NR] = $3; r[NR] = $4 }
 		END { m = int((NR + 1) / 2); printf "%-16s %8.2f %8.0f %8.1f %8.2f %8d\n", l, w[m], n / w[m], b / 1e6 / w[m], c[m], r[m] }'
@@ -197,7 +207,13 @@ done | tee "$T/medians"
 cat "$T/notes" 2>/dev/null | sort | uniq -c
 grep '^mailstage-50MiB ' "$T/runs" | awk '{ printf "mailstage, one 50 MiB message: peak RSS %d MB, CPU %.2f s\n", $4, $3 }'
 awk '{ v[$1] = $3 } END {
-	printf "ratios (msg/s): mailstage-c1 / mbsync = %.2f, / doveadm = %.2f; mailstage-c3 / mbsync = %.2f, / doveadm = %.2f\n",
-		v["mailstage-c1"] / v["mbsync"], v["mailstage-c1"] / v["doveadm-backup"],
-		v["mailstage-c3"] / v["mbsync"], v["mailstage-c3"] / v["doveadm-backup"] }' "$T/medians"
+	for (l in v) {
+		if (l == "mbsync" || l == "doveadm-backup")
+			continue
+		printf "ratios (msg/s): %s / mbsync = %.2f, / doveadm = %.2f", l, v[l] / v["mbsync"], v[l] / v["doveadm-backup"]
+		o = l; sub(/^mailstage-/, "old-", o)
+		if (o != l && (o in v))
+			printf ", / %s = %.2f", o, v[l] / v[o]
+		printf "\n"
+	} }' "$T/medians" | sort
 harness_done
