@@ -14,6 +14,7 @@
  * daemonizing, because fork() keeps only the calling thread.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,13 @@ int cmd_mount(int argc, char **argv)
 	struct msfs fs = { 0 };
 	int rc;
 
+	/*
+	 * Bodies of 1 to 4 MiB (whole_max) come and go as the body cache
+	 * turns over; from the heap, their freed space stays in the process
+	 * (reading 10,000 messages with cache_max=64M peaked at ~115 MB
+	 * instead of ~93 MB).  Mapped, each is given back when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	rc = mount_parse_options(&args, &fs.cfg);
 	if (rc >= 0)
 		goto out_args;

@@ -62,7 +62,7 @@ static const char usage[] =
 	"  msg_timeout=S        kernel cache time of message entries (default 3600)\n"
 	"  connections=N        IMAP connections, 1 for listings + N-1 for bodies (default 4)\n"
 	"  cache_max=BYTES      memory for whole cached messages (default 256M)\n"
-	"  whole_max=BYTES      messages up to this are fetched whole (default 1M)\n"
+	"  whole_max=BYTES      messages up to this are fetched whole (default 4M)\n"
 	"  cache_dir=DIR        keep whole messages on disk too (reused by later mounts)\n"
 	"  cache_dir_max=BYTES  bound of cache_dir, least recently used out (default 1G)\n"
 	"  keepalive=S          NOOP on idle connections every S seconds, 0: off (default 120)\n"
@@ -121,7 +121,7 @@ static void set_defaults(struct mount_cfg *c)
 	c->msg_timeout_s = 3600;
 	c->connections = 4;
 	c->cache_max = 256ull << 20;
-	c->whole_max = 1ull << 20;
+	c->whole_max = 4ull << 20;
 	c->cache_dir_max = 1ull << 30;
 	c->keepalive_s = 120;
 }

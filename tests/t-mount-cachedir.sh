@@ -3,7 +3,7 @@
 # Mount, read every INBOX message (byte-exact against a direct fetch),
 # unmount, remount and read everything again: Dovecot's own counter
 # (body_count= in its logout lines) shows no body was fetched the second
-# time, the 3 MB one above whole_max (read by chunks) included.  A cache
+# time, the 3 MB one above whole_max=1M (read by chunks) included.  A cache
 # file with a flipped byte and a truncated one are misses: the mount still
 # serves the exact bytes, fetching just those two.  Modes are 0700/0600; a
 # small cache_dir_max keeps the directory under it.  Two mounts of the same
@@ -36,7 +36,7 @@ bodies_since() {
 log_lines() { wc -l <"$SRC_LOG"; }
 
 mark=$(log_lines)
-mount_start src alice "$M" "cache_dir=$C"
+mount_start src alice "$M" "whole_max=1M,cache_dir=$C"
 assert_eq "$(read_all)" "$want" "first mount: all $n messages byte-exact"
 mount_stop "$M"
 assert_eq "$MOUNT_RC" 0 "clean unmount"
@@ -52,7 +52,7 @@ assert_eq "$(find "$C" -type f ! -perm 0600 | wc -l)" 0 "cache files are 0600"
 grep -rqF "pw-alice" "$C" && fail "the password is in the cache" || pass "no password in the cache"
 
 mark=$(log_lines)
-mount_start src alice "$M" "cache_dir=$C"
+mount_start src alice "$M" "whole_max=1M,cache_dir=$C"
 assert_eq "$(read_all)" "$want" "remount: all $n messages byte-exact"
 mount_stop "$M"
 assert_eq "$(bodies_since "$mark")" 0 "remount fetched no body from the server"
@@ -65,7 +65,7 @@ printf "$(printf '\\%03o' $(((b + 1) % 256)))" |
 	dd of="${cf[0]}" bs=1 seek="$last" conv=notrunc 2>/dev/null
 truncate -s -10 "${cf[1]}"
 mark=$(log_lines)
-mount_start src alice "$M" "cache_dir=$C"
+mount_start src alice "$M" "whole_max=1M,cache_dir=$C"
 assert_eq "$(read_all)" "$want" "with a flipped byte and a short file: still byte-exact"
 mount_stop "$M"
 assert_eq "$(bodies_since "$mark")" 2 "exactly the two damaged messages came from the server"
