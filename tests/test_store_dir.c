@@ -1083,6 +1083,15 @@ static const char *flags_of(const struct store_msg *m, size_t n, const char *pre
 	return "?";
 }
 
+/* The message whose key is key, NULL when none. */
+static const struct store_msg *msg_keyed(const struct store_msg *m, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(m[i].key, key))
+			return &m[i];
+	return NULL;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1102,11 +1111,17 @@ static void flag_set(const struct store_msg *m, size_t n, char *out, size_t len)
 		at += (size_t)snprintf(out + at, len - at, "%s|", v[i]);
 }
 
-static void check_courier_inbox(const struct store_msg *m, size_t n)
+/* The first two are numbered by courierimapuiddb: keyed by UID. */
+static void check_courier_inbox(const struct store_msg *m, size_t n, uint32_t uidv)
 {
+	const struct store_msg *one = msg_keyed(m, n, "1"), *two = msg_keyed(m, n, "2");
+
 	CHECK(n == 5);
-	CHECK_STR(flags_of(m, n, "1690000100."), "\\Seen $Label1 Work");
-	CHECK_STR(flags_of(m, n, "1690000101."), "\\Answered \\Seen Work $Label1");
+	CHECK(uidv == 1700000100);
+	CHECK(one && one->uid == 1 && one->internaldate == 1690000100);
+	CHECK(two && two->uid == 2 && two->internaldate == 1690000101);
+	CHECK_STR(one ? one->flags : "?", "\\Seen $Label1 Work");
+	CHECK_STR(two ? two->flags : "?", "\\Answered \\Seen Work $Label1");
 	CHECK_STR(flags_of(m, n, "1690000102."), "Later");
 	CHECK_STR(flags_of(m, n, "1690000103."), "\\Flagged");
 	CHECK_STR(flags_of(m, n, "1690000104."), "");
@@ -1132,7 +1147,7 @@ static void test_courier(void)
 	CHECK(s->ops->list_folders(s, &f, &nf) == MS_OK && nf == 2);
 	CHECK(nf == 2 && !strcmp(f[0].name, "INBOX") && !strcmp(f[1].name, "Work"));
 	CHECK(nf && s->ops->open_folder(s, &f[0], &uidv, &m, &n) == MS_OK);
-	check_courier_inbox(m, n);
+	check_courier_inbox(m, n, uidv);
 	store_msgs_free(m, n);
 	m = NULL;
 	n = 0;
