@@ -40,9 +40,9 @@ for wm in 4M 1M; do
 		cmp "$f" "$T/want/$uid.eml" && pass "whole_max=$wm, uid $uid: a second read (page cache) is exact" || fail "whole_max=$wm, uid $uid: second read differs"
 		got=$("$HARNESS_PYTHON" "$(dirname "$0")/lib/oddread.py" "$f" "$n" "$uid") || fail "odd reads of uid $uid"
 		assert_eq "$got" "$(sha256sum <"$T/want/$uid.eml" | cut -d' ' -f1)" "whole_max=$wm, uid $uid: odd-sized random reads are exact"
-done
-assert_contains "$(cat "$T/mount-mnt.log")" "size mismatch: advertised 1500000, actual 2000000" "whole_max=$wm: the mismatch is logged"
-mount_stop "$M"
-assert_eq "$MOUNT_RC" 0 "whole_max=$wm: clean unmount"
+	done
+	assert_contains "$(cat "$T/mount-mnt.log")" "size mismatch: advertised 1500000, actual 2000000" "whole_max=$wm: the mismatch is logged"
+	mount_stop "$M"
+	assert_eq "$MOUNT_RC" 0 "whole_max=$wm: clean unmount"
 done
 harness_done
