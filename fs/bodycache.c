@@ -47,6 +47,12 @@ void body_put(struct body *b)
 	free(b);
 }
 
+/* What an entry costs the bound: its bytes, or its own size for a note. */
+static uint64_t cost(const struct body *b)
+{
+	return b->data ? b->len : sizeof(*b);
+}
+
 static size_t bucket_of(uint64_t ino)
 {
 	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 52) % NBUCKETS;
@@ -87,7 +93,7 @@ static struct body *remove_entry(struct bodycache *bc, struct body *b)
 		*pp = b->hnext;
 	b->hnext = NULL;
 	lru_unlink(bc, b);
-	bc->bytes -= b->len;
+	bc->bytes -= cost(b);
 	return b;
 }
 
@@ -113,7 +119,7 @@ void bodycache_add(struct bodycache *bc, struct body *b)
 	struct body *old, *drop = NULL;
 	size_t k = bucket_of(b->ino);
 
-	if (b->len > bc->max)
+	if (cost(b) > bc->max)
 		return;
 	pthread_mutex_lock(&bc->mu);
 	for (old = bc->bucket[k]; old; old = old->hnext)
@@ -124,7 +130,7 @@ void bodycache_add(struct bodycache *bc, struct body *b)
 		b->hnext = bc->bucket[k];
 		bc->bucket[k] = b;
 		lru_push(bc, b);
-		bc->bytes += b->len;
+		bc->bytes += cost(b);
 	}
 	while (bc->bytes > bc->max && bc->tail) {
 		old = remove_entry(bc, bc->tail);

@@ -8,6 +8,10 @@
  * cache evicted it, so the bound counts cached bodies, and each open
  * handle holds at most one more.
  *
+ * A body with data NULL is a page-cache note: its len bytes, verified to
+ * be the message's true length, went to the kernel's page cache
+ * (pagepush.h) and are not held here; a note costs the bound its own size.
+ *
  * Thread safety: every call may come from any thread; one mutex guards the
  * table and the LRU list, held only for pointer work (no I/O).
  */
@@ -18,7 +22,7 @@
 #include <stdint.h>
 
 struct body {
-	const char *data;
+	const char *data; /* NULL: a page-cache note */
 	size_t len;
 	/* private */
 	int refs;
@@ -32,7 +36,7 @@ struct bodycache;
 struct bodycache *bodycache_new(uint64_t max_bytes);
 void bodycache_free(struct bodycache *bc);
 
-/* A new body holding data (taken over: freed with the body), one reference. */
+/* A new body holding data (taken over: freed with the body; NULL for a note), one reference. */
 struct body *body_new(char *data, size_t len, uint64_t ino, uint32_t uidvalidity);
 void body_put(struct body *b);
 

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "diskcache.h"
 #include "listing.h"
+#include "pagepush.h"
 #include "pool.h"
 #include "reader.h"
 #include "refresh.h"
@@ -137,6 +138,8 @@ struct batch {
 	uint32_t uid;
 	struct body *want;  /* the opened message, referenced */
 	const struct listing *l; /* the advertised sizes */
+	struct push push;   /* the body now coming, when it goes to the page cache */
+	int streaming;      /* 1: this body goes there (streams()) */
 };
 
 /*
@@ -156,38 +159,72 @@ static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t 
 	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
 }
 
+/*
+ * A body fetched ahead streams into the page cache and is not kept here
+ * (no copy, no memory): what an open needs later is only that its size
+ * is verified, which a page-cache note in the body cache says.  Kept in
+ * memory instead: the opened message (its open serves it), a body whose
+ * length is not the advertised one (the open corrects the size), bodies
+ * for cache_dir, and any body of an inode the kernel does not know.
+ */
+static int streams(struct batch *bt, uint32_t uid, uint64_t n)
+{
+	const struct msg_entry *e = uid ? listing_find(bt->l, uid) : NULL;
+
+	return e && uid != bt->want_uid && n && listing_size(e) == n && !bt->fs->dcache &&
+	       !push_begin(&bt->push, bt->fs->se, tree_msg_ino(bt->f, uid));
+}
+
 static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
 	struct batch *bt = ctx;
 
 	buf_reset(&bt->b);
+	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
+	bt->streaming = streams(bt, uid, n);
+	if (bt->streaming)
+		return MS_OK;
 	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
 		bt->b.data[0] = 0; /* sized once: no realloc copies as the body grows */
 		bt->b.cap = n + 1;
 	}
-	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
 	return MS_OK;
 }
 
 static enum ms_status b_data(void *ctx, const char *p, size_t n)
 {
-	return buf_add(&((struct batch *)ctx)->b, p, n);
+	struct batch *bt = ctx;
+
+	if (bt->streaming) {
+		push_data(&bt->push, p, n);
+		return MS_OK;
+	}
+	return buf_add(&bt->b, p, n);
+}
+
+/* The body just fetched, for the body cache: held bytes, or a page-cache note. */
+static struct body *b_body(struct batch *bt)
+{
+	uint64_t ino = tree_msg_ino(bt->f, bt->uid);
+	size_t n = bt->b.len;
+
+	if (bt->streaming)
+		return push_end(&bt->push) ? NULL : body_new(NULL, bt->push.off, ino, bt->uidvalidity);
+	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
+	to_page_cache(bt, bt->uid, bt->b.data, n);
+	return body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, ino, bt->uidvalidity);
 }
 
 static enum ms_status b_end(void *ctx)
 {
 	struct batch *bt = ctx;
 	struct body *b;
-	size_t n = bt->b.len;
 
 	if (!bt->uid)
 		return MS_OK;
-	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
-	to_page_cache(bt, bt->uid, bt->b.data, n);
-	b = body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, tree_msg_ino(bt->f, bt->uid),
-		     bt->uidvalidity);
-	if (!b)
-		return MS_ERR_NOMEM;
+	b = b_body(bt);
+	if (!b) /* a page the kernel refused: the open fetches the message */
+		return bt->streaming ? MS_OK : MS_ERR_NOMEM;
 	bodycache_add(bt->fs->cache, b);
 	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
 	pthread_cond_broadcast(&bt->f->cv);
@@ -363,6 +400,7 @@ void reader_ahead(const struct reader_plan *p)
 	}
 	listing_put(l);
 	buf_free(&bt.b);
+	push_free(&bt.push);
 	buf_free(&set);
 }
 
@@ -423,6 +461,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 	st = fetch_batch(&bt, set.data);
 	buf_free(&set);
 	buf_free(&bt.b);
+	push_free(&bt.push);
 	if (st) {
 		body_put(bt.want);
 		return errno_of(st);
@@ -480,6 +519,10 @@ static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_
 	if (h->size <= h->fs->cfg.whole_max || !h->size) {
 		err = open_whole(h, l, idx);
 		*actual = h->whole ? h->whole->len : 0;
+		if (h->whole && !h->whole->data) { /* in the page cache: a read that misses it fetches */
+			body_put(h->whole);
+			h->whole = NULL;
+		}
 		return err;
 	}
 	if (!diskcache_open_body(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, &h->dfd,

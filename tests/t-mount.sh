@@ -50,6 +50,12 @@ letters=$(printf '%s\n' "$before" | awk -F'\t' '{l = ""
 	if ($2 ~ /\\Seen/) l = l "S"; if ($2 ~ /\\Deleted/) l = l "T"; print $1 "\t" l}')
 assert_eq "$(printf '%s\n' "$list" | cut -f1,2)" "$letters" "Maildir flag letters (DFRST) match the server's flags"
 
+# Bodies fetched ahead went to the kernel's page cache only: once it drops
+# them, reads must fetch again, and exactly.
+echo 3 >/proc/sys/vm/drop_caches
+list2=$(mount_listing "$M/INBOX") || fail "reading the mount after drop_caches failed"
+assert_eq "$list2" "$list" "after drop_caches every message reads the same bytes again"
+
 # xattrs: uid, uidvalidity, flags with keywords, internaldate, message_id
 kwline=$(printf '%s\n' "$before" | awk -F'\t' '$2 ~ /(^| )[^\\ ]/' | head -n1)
 [ -n "$kwline" ] || fail "the seed has no keyword"
