@@ -15,9 +15,12 @@
  * already had from another open are fetched to close the gap, up to one
  * chunk), and a later open reads it from its file (diskcache_open_body).
  *
- * Bodies fetched whole (the opened one and those fetched ahead) also go to
- * the kernel's page cache (notify_store) when their length is the
- * advertised size, so the reads after their opens cost no round trip.  One handle buffers one chunk; concurrent
+ * Bodies fetched whole go to the kernel's page cache (notify_store) when
+ * their length is the advertised size, so the reads after their opens cost
+ * no round trip: the opened one from memory, those fetched ahead piece by
+ * piece as they arrive (pagepush.h), leaving only a note in the body cache;
+ * an open of a noted message reads like a large one if the kernel has
+ * dropped the pages.  One handle buffers one chunk; concurrent
  * reads of the same handle wait for a fetch in flight instead of sending a
  * second one.  No lock is held during a fetch.
  *
@@ -67,7 +70,7 @@ void reader_close(struct handle *h);
  * copy).  When opens walk the folder in order and the reader is half-way
  * through what was fetched ahead, reader_ahead() fetches the next window
  * of small uncached messages (up to 256, and 8 MiB or cache_max / 4) into
- * the body cache and the page cache, blocking this thread
+ * the page cache (the body cache with cache_dir), blocking this thread
  * (not the open, which has its answer) up to the deadlines.  One such
  * batch per folder at a time; an open of a message in it waits for it.
  */
