@@ -99,6 +99,26 @@ static void test_bodycache(void)
 	bodycache_free(bc);
 }
 
+/* A page-cache note counts its own size, not the message's, against the bound. */
+static void test_bodycache_notes(void)
+{
+	struct bodycache *bc = bodycache_new(1000);
+	struct body *n = body_new(NULL, 5000000, 7, 1), *a = mk(1, 900), *g;
+
+	bodycache_add(bc, n);
+	CHECK((g = bodycache_get(bc, 7, 1)) == n && g->len == 5000000 && !g->data);
+	body_put(g);
+	CHECK(bodycache_bytes(bc) > 0 && bodycache_bytes(bc) < 100);
+	bodycache_add(bc, a); /* fits next to the note: nothing evicted */
+	CHECK((g = bodycache_get(bc, 1, 1)) == a);
+	body_put(g);
+	CHECK((g = bodycache_get(bc, 7, 1)) == n);
+	body_put(g);
+	body_put(n);
+	body_put(a);
+	bodycache_free(bc);
+}
+
 void msfs_log(const char *fmt, ...)
 {
 }
@@ -107,5 +127,6 @@ int main(void)
 {
 	test_tree();
 	test_bodycache();
+	test_bodycache_notes();
 	return unit_done();
 }
