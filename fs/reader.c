@@ -140,7 +140,8 @@ struct batch {
 	struct body *want;  /* the opened message, referenced */
 	const struct listing *l; /* the advertised sizes */
 	struct push push;   /* the body now coming, when it goes to the page cache */
-	int streaming;      /* 1: this body goes there (streams()) */
+	int store;          /* 1: this body may go to the page cache */
+	int streaming;      /* 1: it goes there as it comes (streams()) */
 	enum pool_kind kind; /* POOL_BODY for an open's batch, POOL_AHEAD in the background */
 	uint32_t trip_uid;  /* kept out of the page cache: its READ starts the next batch */
 };
@@ -162,6 +163,32 @@ static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t 
 	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
 }
 
+static int waits_for(const struct folder *f, uint32_t uid)
+{
+	for (size_t i = 0; i < sizeof(f->pf_wait) / sizeof(f->pf_wait[0]); i++)
+		if (f->pf_wait[i] == uid)
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when an unopened READ waits for uid (its pages are locked: storing
+ * into them would wait for that READ, which waits for us); else uid is
+ * marked as being stored, and a READ that comes for it from now on
+ * fetches it itself.
+ */
+static int awaited(struct folder *f, uint32_t uid)
+{
+	int w;
+
+	pthread_mutex_lock(&f->mu);
+	w = waits_for(f, uid);
+	if (!w)
+		f->pf_storing = uid;
+	pthread_mutex_unlock(&f->mu);
+	return w;
+}
+
 /*
  * A body fetched ahead streams into the page cache and is not kept here
  * (no copy, no memory): what an open needs later is only that its size
@@ -174,8 +201,7 @@ static int streams(struct batch *bt, uint32_t uid, uint64_t n)
 {
 	const struct msg_entry *e = uid ? listing_find(bt->l, uid) : NULL;
 
-	return e && uid != bt->want_uid && uid != bt->trip_uid && n && listing_size(e) == n &&
-	       !bt->fs->dcache &&
+	return e && uid != bt->want_uid && n && listing_size(e) == n && !bt->fs->dcache &&
 	       !push_begin(&bt->push, bt->fs->se, tree_msg_ino(bt->f, uid));
 }
 
@@ -185,7 +211,9 @@ static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char 
 
 	buf_reset(&bt->b);
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
-	bt->streaming = streams(bt, uid, n);
+	/* the tripwire and bodies READs wait for stay out of the page cache */
+	bt->store = uid && uid != bt->trip_uid && !awaited(bt->f, uid);
+	bt->streaming = bt->store && streams(bt, uid, n);
 	if (bt->streaming)
 		return MS_OK;
 	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
@@ -215,7 +243,7 @@ static struct body *b_body(struct batch *bt)
 	if (bt->streaming)
 		return push_end(&bt->push) ? NULL : body_new(NULL, bt->push.off, ino, bt->uidvalidity);
 	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
-	if (bt->uid != bt->trip_uid)
+	if (bt->store)
 		to_page_cache(bt, bt->uid, bt->b.data, n);
 	return body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, ino, bt->uidvalidity);
 }
@@ -228,12 +256,14 @@ static enum ms_status b_end(void *ctx)
 	if (!bt->uid)
 		return MS_OK;
 	b = b_body(bt);
-	if (!b) /* a page the kernel refused: the open fetches the message */
-		return bt->streaming ? MS_OK : MS_ERR_NOMEM;
-	bodycache_add(bt->fs->cache, b);
+	if (b)
+		bodycache_add(bt->fs->cache, b);
 	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
+	bt->f->pf_storing = 0;
 	pthread_cond_broadcast(&bt->f->cv);
 	pthread_mutex_unlock(&bt->f->mu);
+	if (!b) /* a page the kernel refused: the open fetches the message */
+		return bt->streaming ? MS_OK : MS_ERR_NOMEM;
 	if (bt->uid == bt->want_uid && !bt->want)
 		bt->want = b;
 	else
@@ -356,19 +386,33 @@ static void ra_reached(struct folder *f, uint32_t uid)
 }
 
 /* The body of h from a background batch in flight, waiting for it; or NULL. */
+/*
+ * The body of h from a background batch in flight, waiting for it; or
+ * NULL.  The wait is registered in pf_wait, so the batch keeps that body
+ * out of the page cache, whose pages an unopened READ holds locked; a
+ * body the batch is storing already is not waited for (the READ fetches
+ * it itself while the store waits for its answer).
+ */
 static struct body *wait_background(struct handle *h)
 {
 	struct folder *f = h->f;
 	struct body *b = NULL;
 	struct timespec dl;
+	size_t k, n = sizeof(f->pf_wait) / sizeof(f->pf_wait[0]);
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += 2 * (h->fs->cfg.timeout_s + h->fs->cfg.connect_timeout_s);
 	pthread_mutex_lock(&f->mu);
-	while (f->pf_busy && h->uid >= f->pf_first && h->uid <= f->pf_last &&
-	       !(b = bodycache_get(h->fs->cache, h->ino, h->uidvalidity)))
-		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
-			break;
+	for (k = 0; k < n && f->pf_wait[k]; k++)
+		;
+	if (k < n && f->pf_storing != h->uid) {
+		f->pf_wait[k] = h->uid;
+		while (f->pf_busy && h->uid >= f->pf_first && h->uid <= f->pf_last &&
+		       !(b = bodycache_get(h->fs->cache, h->ino, h->uidvalidity)))
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
+				break;
+		f->pf_wait[k] = 0;
+	}
 	pthread_mutex_unlock(&f->mu);
 	return b ? b : bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
 }
@@ -835,11 +879,12 @@ void reader_close(struct handle *h)
  * costs the mount nothing, not even a request.  The kernel holds the pages
  * a READ fills locked until we answer, and a page-cache store into a
  * locked page waits for that answer.  So, to stay free of deadlocks, a
- * READ never stores its own message into the page cache, never waits for
- * a read-ahead batch (which may be waiting to store into its pages), and
- * takes its connection from the body slots, never the read-ahead one
- * (pool.h): a READ of a message a batch has not brought yet fetches it
- * itself.  Each background batch keeps its middle message out of the page
+ * READ never stores its own message into the page cache, waits for a
+ * read-ahead batch only to bring a body it has not begun (the wait is
+ * registered, and the batch keeps that body out of the page cache:
+ * wait_background()), and takes its connection from the body slots, never
+ * the read-ahead one (pool.h): a READ of a message the batch is storing
+ * fetches it itself.  Each background batch keeps its middle message out of the page
  * cache (trip_uid): the READ that comes for it, answered from memory,
  * starts the next batch.  Handles of messages read by partial fetches
  * (large ones, or noted ones whose pages the kernel dropped) stay in a
@@ -954,6 +999,8 @@ static int verify_unopened(struct handle *h, uint64_t *actual)
 	if (!is_whole(h))
 		return verify_large(h, actual);
 	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+	if (!h->whole)
+		h->whole = wait_background(h);
 	if (!h->whole)
 		h->whole = from_disk(h);
 	if (!h->whole && (err = open_single(h)))
