@@ -35,6 +35,7 @@ struct bodycache;
 struct diskcache;
 struct quota;
 struct refresher;
+struct handles;
 
 struct msfs {
 	struct mount_cfg cfg;
@@ -46,6 +47,12 @@ struct msfs {
 	struct refresher *rf;
 	struct quota *quota;       /* GETQUOTAROOT numbers for statfs */
 	struct fuse_session *se;
+	struct handles *handles;   /* messages read without opens (reader.h) */
+	/*
+	 * 1: the kernel sends no OPEN or RELEASE (FUSE_CAP_NO_OPEN_SUPPORT),
+	 * set by the init callback before any other request is handled.
+	 */
+	int no_open;
 	time_t started; /* wall clock: mtime of directories */
 	uid_t uid;
 	gid_t gid;

@@ -29,6 +29,7 @@
 #include "listing.h"
 #include "mount.h"
 #include "pool.h"
+#include "reader.h"
 #include "quota.h"
 #include "refresh.h"
 #include "tree.h"
@@ -184,7 +185,9 @@ int cmd_mount(int argc, char **argv)
 	    (rc = connect_and_list(&fs)))
 		goto out_server;
 	fs.cache = bodycache_new(fs.cfg.cache_max);
-	rc = fs.cache ? startup(&fs, &args, fo.mountpoint, fo.foreground) : EXIT_USAGE;
+	fs.handles = handles_new();
+	rc = fs.cache && fs.handles ? startup(&fs, &args, fo.mountpoint, fo.foreground) : EXIT_USAGE;
+	handles_free(fs.handles);
 	pool_free(fs.pool);
 	bodycache_free(fs.cache);
 	listing_drop_all(fs.tree);

@@ -30,6 +30,7 @@ static struct msfs *fs_of(fuse_req_t req)
 
 static void ms_init(void *userdata, struct fuse_conn_info *conn)
 {
+	struct msfs *fs = userdata;
 	unsigned want[] = { FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_PARALLEL_DIROPS };
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -43,6 +44,16 @@ static void ms_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_WRITEBACK_CACHE |
 				  FUSE_CAP_EXPORT_SUPPORT);
+	/*
+	 * No OPEN and RELEASE per file: they were two of the three requests
+	 * per message of a cat (the third never comes when the body is in
+	 * the page cache).  Needs a connection for read-ahead of its own
+	 * (pool.h), so not with connections= below 3.
+	 */
+	if ((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) && fs->cfg.connections >= 3) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		fs->no_open = 1;
+	}
 	conn->max_readahead = 1 << 20;
 	conn->time_gran = 1000000000;
 }
@@ -271,6 +282,10 @@ static void ms_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
+	if (fs->no_open) { /* the kernel stops sending OPEN and RELEASE */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	err = reader_open(fs, ino, &h, &wrong);
 	if (err) {
 		fuse_reply_err(req, err);
@@ -292,13 +307,29 @@ static void reply_data(void *req, const char *p, size_t n)
 	fuse_reply_buf(req, p, n);
 }
 
+/* A READ without an open (fs->no_open); read-ahead after the answer. */
+static void read_unopened(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
+{
+	struct reader_plan plan;
+	int err = reader_read_ino(fs_of(req), ino, (uint64_t)off, size, reply_data, req, &plan);
+
+	if (err)
+		fuse_reply_err(req, err);
+	reader_ahead(&plan);
+}
+
 /* Replies straight from the cached body or chunk: no buffer, no copy. */
 static void ms_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	int err = reader_read(h, (uint64_t)off, size, reply_data, req);
+	int err;
 
+	if (!h) {
+		read_unopened(req, ino, size, off);
+		return;
+	}
+	err = reader_read(h, (uint64_t)off, size, reply_data, req);
 	if (err)
 		fuse_reply_err(req, err);
 }

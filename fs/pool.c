@@ -106,6 +106,11 @@ static struct pool_conn *free_slot(struct pool *p, enum pool_kind kind)
 	int hi = kind == POOL_META ? 1 : p->n;
 	struct pool_conn *best = NULL;
 
+	if (p->n >= 3 && kind == POOL_AHEAD)
+		lo = p->n - 1;
+	else if (p->n >= 3 && kind == POOL_BODY)
+		hi = p->n - 1;
+
 	for (int i = lo; i < hi; i++)
 		if (!p->c[i].busy && (!best || (!best->im && p->c[i].im)))
 			best = &p->c[i]; /* prefer a connected one */

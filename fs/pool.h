@@ -4,7 +4,10 @@
  *
  * Slot 0 is reserved for metadata (listing loads and refreshes), the others
  * carry message bodies, so a slow body fetch never delays a listing and
- * vice versa; with connections=1 both share slot 0.
+ * vice versa; with connections=1 both share slot 0.  With 3 or more, the
+ * last slot is reserved for read-ahead (POOL_AHEAD): a read that waits for
+ * a body connection then never waits for a batch, which may itself be
+ * waiting for that read (reader.c, "Reads without opens").
  *
  * pool_get() hands a connection to ONE thread, which runs IMAP commands on
  * it and gives it back with pool_put().  The pool's lock is never held
@@ -36,7 +39,7 @@
 #include "imap.h"
 #include "server.h"
 
-enum pool_kind { POOL_META, POOL_BODY };
+enum pool_kind { POOL_META, POOL_BODY, POOL_AHEAD };
 
 struct pool_alias;
 

@@ -40,6 +40,7 @@ struct handle {
 	size_t blen, chunk;
 	int busy;
 	struct reader_plan plan;
+	uint64_t used;          /* last use, for the table of unopened reads */
 	/* large messages and cache_dir: read from its file, or written to one */
 	int dfd;                      /* the cached body's file, or -1 */
 	uint64_t doff;                /* where the body starts in it */
@@ -139,7 +140,10 @@ struct batch {
 	struct body *want;  /* the opened message, referenced */
 	const struct listing *l; /* the advertised sizes */
 	struct push push;   /* the body now coming, when it goes to the page cache */
-	int streaming;      /* 1: this body goes there (streams()) */
+	int store;          /* 1: this body may go to the page cache */
+	int streaming;      /* 1: it goes there as it comes (streams()) */
+	enum pool_kind kind; /* POOL_BODY for an open's batch, POOL_AHEAD in the background */
+	uint32_t trip_uid;  /* kept out of the page cache: its READ starts the next batch */
 };
 
 /*
@@ -157,6 +161,32 @@ static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t 
 		return;
 	bv.buf[0].mem = (void *)p;
 	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
+}
+
+static int waits_for(const struct folder *f, uint32_t uid)
+{
+	for (size_t i = 0; i < sizeof(f->pf_wait) / sizeof(f->pf_wait[0]); i++)
+		if (f->pf_wait[i] == uid)
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when an unopened READ waits for uid (its pages are locked: storing
+ * into them would wait for that READ, which waits for us); else uid is
+ * marked as being stored, and a READ that comes for it from now on
+ * fetches it itself.
+ */
+static int awaited(struct folder *f, uint32_t uid)
+{
+	int w;
+
+	pthread_mutex_lock(&f->mu);
+	w = waits_for(f, uid);
+	if (!w)
+		f->pf_storing = uid;
+	pthread_mutex_unlock(&f->mu);
+	return w;
 }
 
 /*
@@ -181,7 +211,9 @@ static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char 
 
 	buf_reset(&bt->b);
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
-	bt->streaming = streams(bt, uid, n);
+	/* the tripwire and bodies READs wait for stay out of the page cache */
+	bt->store = uid && uid != bt->trip_uid && !awaited(bt->f, uid);
+	bt->streaming = bt->store && streams(bt, uid, n);
 	if (bt->streaming)
 		return MS_OK;
 	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
@@ -211,7 +243,8 @@ static struct body *b_body(struct batch *bt)
 	if (bt->streaming)
 		return push_end(&bt->push) ? NULL : body_new(NULL, bt->push.off, ino, bt->uidvalidity);
 	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
-	to_page_cache(bt, bt->uid, bt->b.data, n);
+	if (bt->store)
+		to_page_cache(bt, bt->uid, bt->b.data, n);
 	return body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, ino, bt->uidvalidity);
 }
 
@@ -223,35 +256,19 @@ static enum ms_status b_end(void *ctx)
 	if (!bt->uid)
 		return MS_OK;
 	b = b_body(bt);
-	if (!b) /* a page the kernel refused: the open fetches the message */
-		return bt->streaming ? MS_OK : MS_ERR_NOMEM;
-	bodycache_add(bt->fs->cache, b);
+	if (b)
+		bodycache_add(bt->fs->cache, b);
 	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
+	bt->f->pf_storing = 0;
 	pthread_cond_broadcast(&bt->f->cv);
 	pthread_mutex_unlock(&bt->f->mu);
+	if (!b) /* a page the kernel refused: the open fetches the message */
+		return bt->streaming ? MS_OK : MS_ERR_NOMEM;
 	if (bt->uid == bt->want_uid && !bt->want)
 		bt->want = b;
 	else
 		body_put(b);
 	return MS_OK;
-}
-
-/* How many messages to fetch with the one at index idx. */
-static unsigned ahead(struct folder *f, size_t idx)
-{
-	unsigned ra;
-
-	pthread_mutex_lock(&f->mu);
-	if (f->last_open && idx >= f->last_open && idx <= f->last_open + 8) {
-		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
-	} else {
-		f->ra = 0;
-		f->ra_end = 0; /* a new walk (a second cp -r) starts its own frontier */
-	}
-	f->last_open = idx + 1;
-	ra = f->ra;
-	pthread_mutex_unlock(&f->mu);
-	return ra;
 }
 
 /* Index of the first entry with a UID above uid. */
@@ -268,6 +285,34 @@ static size_t index_after(const struct listing *l, uint32_t uid)
 			hi = mid;
 	}
 	return lo;
+}
+
+/*
+ * How many messages to fetch with the one at index idx.  An open (or
+ * unopened read) is sequential when it comes after the last one and no
+ * further than 8 past what was fetched ahead: without opens, the messages
+ * in the page cache never reach us, so the next one we see is the tripwire
+ * or the first past the frontier.
+ */
+static unsigned ahead(struct folder *f, const struct listing *l, size_t idx)
+{
+	unsigned ra;
+	size_t front;
+
+	pthread_mutex_lock(&f->mu);
+	front = f->ra_end ? index_after(l, f->ra_end) : 0;
+	if (front < f->last_open)
+		front = f->last_open;
+	if (f->last_open && idx >= f->last_open && idx <= front + 8) {
+		f->ra = f->ra ? (f->ra * 2 > RA_MAX ? RA_MAX : f->ra * 2) : 1;
+	} else {
+		f->ra = 0;
+		f->ra_end = 0; /* a new walk (a second cp -r) starts its own frontier */
+	}
+	f->last_open = idx + 1;
+	ra = f->ra;
+	pthread_mutex_unlock(&f->mu);
+	return ra;
 }
 
 /*
@@ -308,7 +353,7 @@ static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 	struct imap_mailbox mb;
 	enum ms_status st;
 
-	st = pool_get(bt->fs->pool, POOL_BODY, &pc);
+	st = pool_get(bt->fs->pool, bt->kind, &pc);
 	if (!st)
 		st = pool_examine(pc, bt->f->raw, 0, &mb);
 	if (!st)
@@ -341,28 +386,55 @@ static void ra_reached(struct folder *f, uint32_t uid)
 }
 
 /* The body of h from a background batch in flight, waiting for it; or NULL. */
+/*
+ * The body of h from a background batch in flight, waiting for it; or
+ * NULL.  The wait is registered in pf_wait, so the batch keeps that body
+ * out of the page cache, whose pages an unopened READ holds locked; a
+ * body the batch is storing already is not waited for (the READ fetches
+ * it itself while the store waits for its answer).
+ */
 static struct body *wait_background(struct handle *h)
 {
 	struct folder *f = h->f;
 	struct body *b = NULL;
 	struct timespec dl;
+	size_t k, n = sizeof(f->pf_wait) / sizeof(f->pf_wait[0]);
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += 2 * (h->fs->cfg.timeout_s + h->fs->cfg.connect_timeout_s);
 	pthread_mutex_lock(&f->mu);
-	while (f->pf_busy && h->uid >= f->pf_first && h->uid <= f->pf_last &&
-	       !(b = bodycache_get(h->fs->cache, h->ino, h->uidvalidity)))
-		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
-			break;
+	for (k = 0; k < n && f->pf_wait[k]; k++)
+		;
+	if (k < n && f->pf_storing != h->uid) {
+		f->pf_wait[k] = h->uid;
+		while (f->pf_busy && h->uid >= f->pf_first && h->uid <= f->pf_last &&
+		       !(b = bodycache_get(h->fs->cache, h->ino, h->uidvalidity)))
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
+				break;
+		f->pf_wait[k] = 0;
+	}
 	pthread_mutex_unlock(&f->mu);
 	return b ? b : bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+}
+
+/* The UID in the middle of a UID set "u1,u2,...". */
+static uint32_t set_middle(const char *set)
+{
+	size_t n = 1, k = 0;
+	const char *p;
+
+	for (p = set; *p; p++)
+		n += *p == ',';
+	for (p = set; k < n / 2; p++)
+		k += *p == ',';
+	return (uint32_t)strtoul(p, NULL, 10);
 }
 
 void reader_ahead(const struct reader_plan *p)
 {
 	struct folder *f = p->f;
 	struct batch bt = { .fs = p->fs, .f = f, .uidvalidity = p->uidvalidity,
-			    .b = BUF_INIT(BODY_MAX) };
+			    .b = BUF_INIT(BODY_MAX), .kind = POOL_AHEAD };
 	struct buf set = BUF_INIT(4096);
 	struct listing *l;
 	size_t from = 0;
@@ -391,6 +463,8 @@ void reader_ahead(const struct reader_plan *p)
 			f->ra_end = last;
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
+		if (last && p->fs->no_open)
+			bt.trip_uid = set_middle(set.data);
 		if (last)
 			fetch_batch(&bt, set.data);
 		pthread_mutex_lock(&f->mu);
@@ -443,7 +517,8 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
 	struct buf set = BUF_INIT(4096);
 	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
-			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX), .l = l };
+			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX), .l = l,
+			    .kind = POOL_BODY };
 	enum ms_status st;
 	uint32_t last;
 
@@ -452,7 +527,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 		h->whole = wait_background(h);
 	if (!h->whole)
 		h->whole = from_disk(h);
-	h->plan.ra = ahead(h->f, idx);
+	h->plan.ra = ahead(h->f, l, idx);
 	if (h->whole)
 		return 0;
 	buf_addf(&set, "%u", h->uid);
@@ -512,19 +587,24 @@ static struct handle *handle_new(struct msfs *fs, uint64_t ino)
 	return h;
 }
 
-static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_t *actual)
+static int is_whole(const struct handle *h)
 {
-	int err;
+	return h->size <= h->fs->cfg.whole_max || !h->size;
+}
 
-	if (h->size <= h->fs->cfg.whole_max || !h->size) {
-		err = open_whole(h, l, idx);
-		*actual = h->whole ? h->whole->len : 0;
-		if (h->whole && !h->whole->data) { /* in the page cache: a read that misses it fetches */
-			body_put(h->whole);
-			h->whole = NULL;
-		}
-		return err;
+/* The true size of h; a page-cache note leaves h to read by partial fetches. */
+static void whole_size(struct handle *h, uint64_t *actual)
+{
+	*actual = h->whole ? h->whole->len : 0;
+	if (h->whole && !h->whole->data) { /* a read that misses the page cache fetches */
+		body_put(h->whole);
+		h->whole = NULL;
 	}
+}
+
+/* A large message: from cache_dir, trusted, or probed. */
+static int verify_large(struct handle *h, uint64_t *actual)
+{
 	if (!diskcache_open_body(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, &h->dfd,
 				 &h->doff, actual)) {
 		h->wdone = 1; /* served from its file: the size is the true one */
@@ -537,42 +617,76 @@ static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_
 	return probe_size(h, actual);
 }
 
-int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong)
+static int verify(struct handle *h, const struct listing *l, size_t idx, uint64_t *actual)
+{
+	int err;
+
+	if (!is_whole(h))
+		return verify_large(h, actual);
+	err = open_whole(h, l, idx);
+	whole_size(h, actual);
+	return err;
+}
+
+/* A new handle for ino, bound to its folder's listing entry (*lp: a reference). */
+static int handle_bind(struct msfs *fs, uint64_t ino, struct handle **out, struct listing **lp,
+		       struct msg_entry **ep)
 {
 	struct handle *h = handle_new(fs, ino);
-	struct listing *l = NULL;
-	struct msg_entry *e;
-	uint64_t actual = 0;
 	int err = ENOMEM;
 
-	*size_wrong = 0;
+	*lp = NULL;
 	if (!h)
 		goto fail;
 	err = ENOENT;
-	if (!(h->f = tree_msg_folder(fs->tree, ino, &h->uid)) || !(l = listing_get(fs, h->f, &err)))
+	if (!(h->f = tree_msg_folder(fs->tree, ino, &h->uid)) || !(*lp = listing_get(fs, h->f, &err)))
 		goto fail;
-	if (!(e = (struct msg_entry *)listing_find(l, h->uid)))
+	if (!(*ep = (struct msg_entry *)listing_find(*lp, h->uid)))
 		goto fail;
-	h->uidvalidity = l->uidvalidity;
-	h->size = listing_size(e);
+	h->uidvalidity = (*lp)->uidvalidity;
+	h->size = listing_size(*ep);
 	h->plan = (struct reader_plan){ .fs = fs, .f = h->f, .uidvalidity = h->uidvalidity,
 					.uid = h->uid };
-	err = verify(h, l, (size_t)(e - l->e), &actual);
-	if (err)
-		goto fail;
-	if (actual != h->size) {
-		msfs_log("%s UID %u: size mismatch: advertised %llu, actual %llu", h->f->name,
-			 h->uid, (unsigned long long)h->size, (unsigned long long)actual);
-		listing_fix_size(h->f, h->uidvalidity, e, actual);
-		h->size = actual;
-		*size_wrong = 1;
-	}
-	listing_put(l);
 	*out = h;
 	return 0;
 fail:
-	listing_put(l);
+	listing_put(*lp);
+	*lp = NULL;
 	reader_close(h);
+	return err;
+}
+
+/* After verification: record a wrong advertised size.  1 when it was wrong. */
+static int settle_size(struct handle *h, struct msg_entry *e, uint64_t actual)
+{
+	if (actual == h->size)
+		return 0;
+	msfs_log("%s UID %u: size mismatch: advertised %llu, actual %llu", h->f->name, h->uid,
+		 (unsigned long long)h->size, (unsigned long long)actual);
+	listing_fix_size(h->f, h->uidvalidity, e, actual);
+	h->size = actual;
+	return 1;
+}
+
+int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong)
+{
+	struct handle *h;
+	struct listing *l;
+	struct msg_entry *e;
+	uint64_t actual = 0;
+	int err;
+
+	*size_wrong = 0;
+	if ((err = handle_bind(fs, ino, &h, &l, &e)))
+		return err;
+	err = verify(h, l, (size_t)(e - l->e), &actual);
+	if (!err)
+		*size_wrong = settle_size(h, e, actual);
+	listing_put(l);
+	if (err)
+		reader_close(h);
+	else
+		*out = h;
 	return err;
 }
 
@@ -757,4 +871,210 @@ void reader_close(struct handle *h)
 {
 	if (h)
 		handle_unref(h);
+}
+
+/*
+ * Reads without opens (the kernel's no-open mode, fs->no_open).  A READ
+ * names only the inode, and a file whose pages are all in the page cache
+ * costs the mount nothing, not even a request.  The kernel holds the pages
+ * a READ fills locked until we answer, and a page-cache store into a
+ * locked page waits for that answer.  So, to stay free of deadlocks, a
+ * READ never stores its own message into the page cache, waits for a
+ * read-ahead batch only to bring a body it has not begun (the wait is
+ * registered, and the batch keeps that body out of the page cache:
+ * wait_background()), and takes its connection from the body slots, never
+ * the read-ahead one (pool.h): a READ of a message the batch is storing
+ * fetches it itself.  Each background batch keeps its middle message out of the page
+ * cache (trip_uid): the READ that comes for it, answered from memory,
+ * starts the next batch.  Handles of messages read by partial fetches
+ * (large ones, or noted ones whose pages the kernel dropped) stay in a
+ * small table so that their chunks outlive one READ; whole bodies are in
+ * the body cache anyway.
+ */
+#define HANDLES_MAX 8
+
+struct handles {
+	pthread_mutex_t mu;
+	uint64_t tick;
+	struct handle *h[HANDLES_MAX];
+	/*
+	 * The last READ that failed: when a read into the page cache fails,
+	 * the kernel tries once more at once, and a stalled server would
+	 * make the reader wait for a second deadline.
+	 */
+	uint64_t failed_ino;
+	struct timespec failed_at;
+};
+
+#define FAILED_FRESH_MS 1000
+
+/* 1 if a READ of ino failed within the last FAILED_FRESH_MS; records a new failure when err. */
+static int failed_lately(struct handles *t, uint64_t ino, int err)
+{
+	struct timespec now;
+	long long ms;
+	int fresh;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&t->mu);
+	ms = (now.tv_sec - t->failed_at.tv_sec) * 1000LL +
+	     (now.tv_nsec - t->failed_at.tv_nsec) / 1000000;
+	fresh = t->failed_ino == ino && ms < FAILED_FRESH_MS;
+	if (err) {
+		t->failed_ino = ino;
+		t->failed_at = now;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return fresh;
+}
+
+struct handles *handles_new(void)
+{
+	struct handles *t = calloc(1, sizeof(*t));
+
+	if (t)
+		pthread_mutex_init(&t->mu, NULL);
+	return t;
+}
+
+void handles_free(struct handles *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < HANDLES_MAX; i++)
+		reader_close(t->h[i]);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+/* The table's handle for ino with a new reference, or NULL. */
+static struct handle *handles_get(struct handles *t, uint64_t ino, uint32_t uidvalidity)
+{
+	struct handle *h = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	for (int i = 0; i < HANDLES_MAX && !h; i++)
+		if (t->h[i] && t->h[i]->ino == ino && t->h[i]->uidvalidity == uidvalidity)
+			h = t->h[i];
+	if (h) {
+		h->used = ++t->tick;
+		atomic_fetch_add(&h->refs, 1);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return h;
+}
+
+/* Keep h (the table takes its own reference), dropping the least recently used. */
+static void handles_add(struct handles *t, struct handle *h)
+{
+	struct handle *old = NULL;
+	int k = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (int i = 0; i < HANDLES_MAX; i++) {
+		if (t->h[i] && t->h[i]->ino == h->ino) { /* a concurrent READ was first */
+			k = -1;
+			break;
+		}
+		if (!t->h[i] || (t->h[k] && t->h[i]->used < t->h[k]->used))
+			k = i;
+		if (!t->h[i])
+			break;
+	}
+	if (k >= 0) {
+		old = t->h[k];
+		h->used = ++t->tick;
+		atomic_fetch_add(&h->refs, 1);
+		t->h[k] = h;
+	}
+	pthread_mutex_unlock(&t->mu);
+	reader_close(old);
+}
+
+/* Verify a message read without an open: never waits for read-ahead. */
+static int verify_unopened(struct handle *h, uint64_t *actual)
+{
+	int err;
+
+	if (!is_whole(h))
+		return verify_large(h, actual);
+	h->whole = bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
+	if (!h->whole)
+		h->whole = wait_background(h);
+	if (!h->whole)
+		h->whole = from_disk(h);
+	if (!h->whole && (err = open_single(h)))
+		return err;
+	whole_size(h, actual);
+	return 0;
+}
+
+/* A handle for a READ of ino at off; plan->ra > 0 asks for read-ahead after the answer. */
+static int unopened(struct msfs *fs, uint64_t ino, uint64_t off, struct handle **out,
+		    int *grown, struct reader_plan *plan)
+{
+	struct handle *h;
+	struct listing *l;
+	struct msg_entry *e;
+	uint64_t actual = 0, advertised;
+	int err;
+
+	if ((err = handle_bind(fs, ino, &h, &l, &e)))
+		return err;
+	*out = handles_get(fs->handles, ino, h->uidvalidity);
+	if (*out) {
+		listing_put(l);
+		reader_close(h);
+		return 0;
+	}
+	advertised = h->size;
+	if (!off && is_whole(h))
+		h->plan.ra = ahead(h->f, l, (size_t)(e - l->e));
+	err = verify_unopened(h, &actual);
+	if (!err && settle_size(h, e, actual))
+		*grown = actual > advertised ? 1 : -1;
+	listing_put(l);
+	if (err) {
+		reader_close(h);
+		return err;
+	}
+	*plan = h->plan;
+	if (!h->whole)
+		handles_add(fs->handles, h);
+	*out = h;
+	return 0;
+}
+
+int reader_read_ino(struct msfs *fs, uint64_t ino, uint64_t off, size_t len, reader_give_fn *give,
+		    void *ctx, struct reader_plan *plan)
+{
+	struct handle *h = NULL;
+	int grown = 0, err;
+
+	plan->ra = 0;
+	if (failed_lately(fs->handles, ino, 0))
+		return EIO;
+	if ((err = unopened(fs, ino, off, &h, &grown, plan))) {
+		if (err == EIO)
+			failed_lately(fs->handles, ino, err);
+		return err;
+	}
+	/*
+	 * Larger than the kernel thinks: it caps reads at its size, so make
+	 * it ask for the size again before the reader's next read (attributes
+	 * only: the pages of this READ are locked until the answer).
+	 */
+	if (grown > 0 && fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+	err = reader_read(h, off, len, give, ctx);
+	reader_close(h);
+	/*
+	 * Smaller: the short answer has set the kernel's size already; have
+	 * it asked again anyway, in case an attribute update raced with it.
+	 * Not when larger: that invalidation could land while the reader's
+	 * GETATTR is on its way, and the kernel would drop the true size.
+	 */
+	if (grown < 0)
+		refresher_inval_inode(fs->rf, ino);
+	return err;
 }

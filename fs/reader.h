@@ -65,6 +65,23 @@ int reader_read(struct handle *h, uint64_t off, size_t len, reader_give_fn *give
 void reader_close(struct handle *h);
 
 /*
+ * A read without an open (fs->no_open: the kernel sends no OPEN or
+ * RELEASE, and a READ comes only for pages not in the page cache): as
+ * reader_open() + reader_read() + reader_close() for one READ, except
+ * that it never waits for read-ahead and never stores into the page cache
+ * (its pages are locked until the answer), and that handles read by
+ * partial fetches outlive the READ in a small table (struct handles).  A
+ * size found wrong is recorded; when the message is larger than the kernel
+ * thinks, its attributes are invalidated before the answer, so the reader's
+ * next read past the old end asks for the true size.  Afterwards call
+ * reader_ahead(plan) (plan->ra is 0 when there is nothing to fetch ahead).
+ */
+int reader_read_ino(struct msfs *fs, uint64_t ino, uint64_t off, size_t len, reader_give_fn *give,
+		    void *ctx, struct reader_plan *plan);
+struct handles *handles_new(void);
+void handles_free(struct handles *t);
+
+/*
  * Background read-ahead: call reader_plan() before replying to open and
  * reader_ahead() after (the handle may be released by then; the plan is a
  * copy).  When opens walk the folder in order and the reader is half-way
@@ -73,6 +90,8 @@ void reader_close(struct handle *h);
  * the page cache (the body cache with cache_dir), blocking this thread
  * (not the open, which has its answer) up to the deadlines.  One such
  * batch per folder at a time; an open of a message in it waits for it.
+ * Without opens, the batch keeps its middle message out of the page cache,
+ * so that the READ for it starts the next batch in time.
  */
 void reader_plan(const struct handle *h, struct reader_plan *p);
 void reader_ahead(const struct reader_plan *p);

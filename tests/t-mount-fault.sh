@@ -5,6 +5,8 @@
 # folder still answer at once; SIGCONT: reads work again without a remount.
 # Kill the whole server: reads fail fast with EIO; restart it: the mount
 # recovers by itself.
+# Usage: t-mount-fault.sh [CONNECTIONS]: 2 (the default) has the kernel send
+# an OPEN per file, 3 or more none (errors come at the first read).
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
@@ -14,7 +16,7 @@ dovecot_start src
 seed_corpus src alice INBOX 'cpython-email/*.eml'
 dump=$(imap_dump src alice INBOX)
 M=$T/mnt
-mount_start src alice "$M" "timeout=3,connections=2,dir_timeout=60"
+mount_start src alice "$M" "timeout=3,connections=${1:-2},dir_timeout=60"
 ls -l "$M/INBOX/cur" >/dev/null || fail "ls"
 files=($(ls "$M/INBOX/cur"))
 cat "$M/INBOX/cur/${files[0]}" >/dev/null || fail "first read"

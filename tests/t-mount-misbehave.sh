@@ -21,6 +21,8 @@
 # mounted.  Every mount that came up unmounts cleanly: fusermount3 -u works
 # and the mount process exits 0; no process ends by a signal or with a
 # sanitizer report.
+# Usage: t-mount-misbehave.sh [CONNECTIONS]: 2 (the default) has the kernel
+# send an OPEN per file, 3 or more none (faults are met at the first read).
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
@@ -35,7 +37,7 @@ mkdir -p "$T/want"
 echo pw >"$T/pw"
 chmod 600 "$T/pw"
 M=$T/mnt
-OPTS="timeout=3,connect_timeout=3,connections=2,dir_timeout=60"
+OPTS="timeout=3,connect_timeout=3,connections=${1:-2},dir_timeout=60"
 LIMIT=15 # seconds a failing read may take: the 3 s deadline, one retry on a new connection, margin for ASan on a loaded machine
 
 # faults: fake_start MODE [COUNT] (tests/lib/fake.sh)
