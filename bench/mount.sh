@@ -53,28 +53,33 @@ mbs() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / 1048576 / s}'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
 now() { date +%s.%N; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+TCK=$(getconf CLK_TCK)
 META="UID FLAGS INTERNALDATE RFC822.SIZE"
 
 # 1. raw fetch vs cat through the mount, RUNS pairs
 M=$T/mnt
-raws="" mounts="" ratios="" rssmax=0
+raws="" mounts="" ratios="" cpus="" rssmax=0
 for i in $(seq "$RUNS"); do
 	read -r rawbytes rawsecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" INBOX)
 	mount_start src alice "$M" "cache_max=64M"
 	ls "$M/INBOX/cur" >/dev/null
+	c0=$(cpu_ticks "$MOUNT_PID")
 	t0=$(now)
 	bytes=$(find "$M/INBOX/cur" -type f -print0 | xargs -0 cat | wc -c)
 	s=$(el "$t0" "$(now)")
+	cpu=$(awk -v a="$c0" -v b="$(cpu_ticks "$MOUNT_PID")" -v t="$TCK" 'BEGIN {printf "%.2f", (b - a) / t}')
 	rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
 	[ "$rss" -gt "$rssmax" ] && rssmax=$rss
 	mount_stop "$M"
 	[ "$bytes" = "$rawbytes" ] || echo "# run $i: mount gave $bytes bytes, raw $rawbytes"
 	r=$(mbs "$rawbytes" "$rawsecs") m=$(mbs "$bytes" "$s")
-	echo "# run $i: raw $r MB/s, mount $m MB/s ($(pct "$m" "$r")%)"
-	raws+=" $r" mounts+=" $m" ratios+=" $(pct "$m" "$r")"
+	echo "# run $i: raw $r MB/s, mount $m MB/s ($(pct "$m" "$r")%), mount daemon CPU $cpu s"
+	raws+=" $r" mounts+=" $m" ratios+=" $(pct "$m" "$r")" cpus+=" $cpu"
 done
 echo "raw UID FETCH 1:* BODY.PEEK[] of $NMSG messages ($rawbytes bytes): $(echo "$raws" | median) MB/s (median of $RUNS)"
 echo "mount: cat of the same: $(echo "$mounts" | median) MB/s = $(echo "$ratios" | median)% of raw (median of the per-run ratios)"
+echo "mount: CPU of the mount daemon (user + system) during that cat: $(echo "$cpus" | median) s"
 echo "mount: peak RSS after reading everything (cache_max=64M): $((rssmax / 1024)) MB"
 t0=$(now)
 lbytes=$(find "$MD/cur" -type f -print0 | xargs -0 cat | wc -c)
