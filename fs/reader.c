@@ -1012,8 +1012,9 @@ static void handles_add(struct handles *t, struct handle *h)
 
 	pthread_mutex_lock(&t->mu);
 	for (int i = 0; i < HANDLES_MAX; i++) {
-		if (t->h[i] && t->h[i]->ino == h->ino) { /* a concurrent READ was first */
-			k = -1;
+		if (t->h[i] && t->h[i]->ino == h->ino) {
+			/* a concurrent READ was first; or a stale one (UIDVALIDITY changed) goes */
+			k = t->h[i]->uidvalidity == h->uidvalidity ? -1 : i;
 			break;
 		}
 		if (!t->h[i] || (t->h[k] && t->h[i]->used < t->h[k]->used))
