@@ -430,6 +430,57 @@ static uint32_t set_middle(const char *set)
 	return (uint32_t)strtoul(p, NULL, 10);
 }
 
+/* Under f->mu: claim the folder's batch from index from; 0 if there is nothing there. */
+static int batch_claim(struct folder *f, const struct listing *l, size_t from)
+{
+	if (from >= l->n)
+		return 0;
+	f->pf_busy = 1; /* until the set is known, opens from here on wait for it */
+	f->pf_first = l->e[from].uid;
+	f->pf_last = UINT32_MAX;
+	return 1;
+}
+
+/* Fetch the claimed batch: up to ra messages from index from. */
+static void batch_run(struct batch *bt, size_t from, unsigned ra, struct buf *set)
+{
+	struct folder *f = bt->f;
+	uint32_t last;
+
+	buf_reset(set);
+	last = batch_add(bt->fs, f, bt->l, from, ra, 0, set);
+	pthread_mutex_lock(&f->mu);
+	f->pf_last = last;
+	if (last > f->ra_end)
+		f->ra_end = last;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	/* without opens, the READ of its middle message asks for the next batch */
+	bt->trip_uid = last && bt->fs->no_open ? set_middle(set->data) : 0;
+	if (last)
+		fetch_batch(bt, set->data);
+}
+
+/*
+ * Under f->mu, after a batch: the next one if the reader asked for more
+ * while it ran (a batch in flight cannot take a second), else the end.
+ */
+static int batch_next(struct folder *f, const struct listing *l, size_t *from, unsigned *ra)
+{
+	int go = f->pf_more && f->ra;
+
+	f->pf_more = 0;
+	if (go) {
+		*from = index_after(l, f->ra_end);
+		*ra = f->ra;
+		go = batch_claim(f, l, *from);
+	}
+	if (!go)
+		f->pf_busy = 0;
+	pthread_cond_broadcast(&f->cv);
+	return go;
+}
+
 void reader_ahead(const struct reader_plan *p)
 {
 	struct folder *f = p->f;
@@ -437,6 +488,7 @@ void reader_ahead(const struct reader_plan *p)
 			    .b = BUF_INIT(BODY_MAX), .kind = POOL_AHEAD };
 	struct buf set = BUF_INIT(4096);
 	struct listing *l;
+	unsigned ra = p->ra;
 	size_t from = 0;
 	int go = 0;
 
@@ -444,32 +496,20 @@ void reader_ahead(const struct reader_plan *p)
 		return;
 	bt.l = l;
 	pthread_mutex_lock(&f->mu);
-	if (!f->pf_busy && l->uidvalidity == p->uidvalidity) {
+	if (l->uidvalidity == p->uidvalidity) {
 		from = index_after(l, f->ra_end > p->uid ? f->ra_end : p->uid);
-		go = from < l->n && from - index_after(l, p->uid) <= p->ra / 2;
-	}
-	if (go) { /* until the set is known, opens from here on wait for it */
-		f->pf_busy = 1;
-		f->pf_first = l->e[from].uid;
-		f->pf_last = UINT32_MAX;
+		if (from < l->n && from - index_after(l, p->uid) <= p->ra / 2) {
+			if (f->pf_busy)
+				f->pf_more = 1;
+			else
+				go = batch_claim(f, l, from);
+		}
 	}
 	pthread_mutex_unlock(&f->mu);
-	if (go) {
-		uint32_t last = batch_add(p->fs, f, l, from, p->ra, 0, &set);
-
+	while (go) {
+		batch_run(&bt, from, ra, &set);
 		pthread_mutex_lock(&f->mu);
-		f->pf_last = last;
-		if (last > f->ra_end)
-			f->ra_end = last;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-		if (last && p->fs->no_open)
-			bt.trip_uid = set_middle(set.data);
-		if (last)
-			fetch_batch(&bt, set.data);
-		pthread_mutex_lock(&f->mu);
-		f->pf_busy = 0;
-		pthread_cond_broadcast(&f->cv);
+		go = batch_next(f, l, &from, &ra);
 		pthread_mutex_unlock(&f->mu);
 	}
 	listing_put(l);
@@ -972,8 +1012,9 @@ static void handles_add(struct handles *t, struct handle *h)
 
 	pthread_mutex_lock(&t->mu);
 	for (int i = 0; i < HANDLES_MAX; i++) {
-		if (t->h[i] && t->h[i]->ino == h->ino) { /* a concurrent READ was first */
-			k = -1;
+		if (t->h[i] && t->h[i]->ino == h->ino) {
+			/* a concurrent READ was first; or a stale one (UIDVALIDITY changed) goes */
+			k = t->h[i]->uidvalidity == h->uidvalidity ? -1 : i;
 			break;
 		}
 		if (!t->h[i] || (t->h[k] && t->h[i]->used < t->h[k]->used))

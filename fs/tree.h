@@ -81,6 +81,7 @@ struct folder {
 	uint32_t ra_end;        /* highest UID any batch asked for so far */
 	uint32_t pf_first, pf_last; /* UIDs of the background batch in flight */
 	int pf_busy;            /* a background batch is in flight (cv: each body) */
+	int pf_more;            /* the reader asked for more meanwhile: go on after it */
 	uint32_t pf_storing;    /* UID it is storing into the page cache now, or 0 */
 	uint32_t pf_wait[4];    /* UIDs unopened READs wait for: kept out of the page cache */
 };
