@@ -7,9 +7,11 @@
  * cur/ loads its listing (listing_get: one bounded metadata fetch).  open
  * and read may wait on the network, bounded by the deadlines.  After they
  * have replied, opendir of a cur/ logs in a body connection (pool_warm)
- * and open may fetch the next messages ahead (reader_ahead).  Every
- * write operation replies EROFS (the mount is also "ro", so the kernel
- * usually refuses first).
+ * and open may fetch the next messages ahead (reader_ahead).  With
+ * fs->no_open the kernel sends no OPEN or RELEASE: open answers ENOSYS
+ * once, and a READ with no file handle does what open did (and starts the
+ * read-ahead after its answer).  Every write operation replies EROFS (the
+ * mount is also "ro", so the kernel usually refuses first).
  */
 #include <errno.h>
 #include <stdlib.h>
