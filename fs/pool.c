@@ -99,18 +99,24 @@ void pool_free(struct pool *p)
 	free(p);
 }
 
+/* The slots [*lo, *hi) that serve kind. */
+static void slot_range(const struct pool *p, enum pool_kind kind, int *lo, int *hi)
+{
+	*lo = kind == POOL_META || p->n == 1 ? 0 : 1;
+	*hi = kind == POOL_META ? 1 : p->n;
+	if (p->n >= 3 && kind == POOL_AHEAD)
+		*lo = p->n - 1;
+	else if (p->n >= 3 && kind == POOL_BODY)
+		*hi = p->n - 1;
+}
+
 /* A free slot for kind, or NULL.  Called locked. */
 static struct pool_conn *free_slot(struct pool *p, enum pool_kind kind)
 {
-	int lo = kind == POOL_META || p->n == 1 ? 0 : 1;
-	int hi = kind == POOL_META ? 1 : p->n;
 	struct pool_conn *best = NULL;
+	int lo, hi;
 
-	if (p->n >= 3 && kind == POOL_AHEAD)
-		lo = p->n - 1;
-	else if (p->n >= 3 && kind == POOL_BODY)
-		hi = p->n - 1;
-
+	slot_range(p, kind, &lo, &hi);
 	for (int i = lo; i < hi; i++)
 		if (!p->c[i].busy && (!best || (!best->im && p->c[i].im)))
 			best = &p->c[i]; /* prefer a connected one */
@@ -186,14 +192,16 @@ enum ms_status pool_get(struct pool *p, enum pool_kind kind, struct pool_conn **
 	return st;
 }
 
-/* An idle unconnected body slot, taken, if no body slot is connected yet.  Called locked. */
-static struct pool_conn *cold_slot(struct pool *p)
+/* An idle unconnected slot of kind, taken, if none of its slots is connected yet.  Called locked. */
+static struct pool_conn *cold_slot(struct pool *p, enum pool_kind kind)
 {
 	struct pool_conn *pc = NULL;
+	int lo, hi;
 
 	if (p->n == 1 || (p->down_until && now_mono() < p->down_until))
 		return NULL;
-	for (int i = 1; i < p->n; i++) {
+	slot_range(p, kind, &lo, &hi);
+	for (int i = lo; i < hi; i++) {
 		if (p->c[i].im || (p->c[i].busy && !p->c[i].im))
 			return NULL; /* one is up, or being connected */
 		if (!p->c[i].busy && !pc)
@@ -204,14 +212,14 @@ static struct pool_conn *cold_slot(struct pool *p)
 	return pc;
 }
 
-enum ms_status pool_warm(struct pool *p, const char *raw)
+static enum ms_status warm_slot(struct pool *p, enum pool_kind kind, const char *raw)
 {
 	struct imap_mailbox mb;
 	struct pool_conn *pc;
 	enum ms_status st;
 
 	pthread_mutex_lock(&p->mu);
-	pc = cold_slot(p);
+	pc = cold_slot(p, kind);
 	pthread_mutex_unlock(&p->mu);
 	if (!pc)
 		return MS_OK;
@@ -219,6 +227,16 @@ enum ms_status pool_warm(struct pool *p, const char *raw)
 		return st; /* the slot is free again, the pool DOWN */
 	st = pool_examine(pc, raw, 0, &mb);
 	pool_put(p, pc, st);
+	return st;
+}
+
+enum ms_status pool_warm(struct pool *p, const char *raw)
+{
+	enum ms_status st = warm_slot(p, POOL_BODY, raw);
+
+	/* the first read-ahead batch would otherwise wait for a login and an EXAMINE */
+	if (!st && p->n >= 3)
+		st = warm_slot(p, POOL_AHEAD, raw);
 	return st;
 }
 

@@ -88,9 +88,13 @@ enum ms_status pool_alias(struct pool_conn *pc, const char *raw, uint32_t from, 
 
 /*
  * Log in one body connection ahead of need and EXAMINE raw on it, so the
- * first open after a listing does not wait for a login.  Does nothing when
- * a body connection is up or being made, or the pool is DOWN; otherwise
- * blocks up to the connect deadline (call it after a FUSE reply).
+ * first open after a listing does not wait for a login; then the same for
+ * the read-ahead slot (with 3 or more connections), whose first batch would
+ * otherwise wait for a login and an EXAMINE (on a large folder, the
+ * server's sync of it) while the reader waits for that batch.  Each part
+ * does nothing when its connection is up or being made, or the pool is
+ * DOWN; otherwise blocks up to the connect deadline (call it after a FUSE
+ * reply).
  */
 enum ms_status pool_warm(struct pool *p, const char *raw);
 
