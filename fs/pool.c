@@ -91,8 +91,10 @@ void pool_free(struct pool *p)
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->ka, NULL);
 	}
-	for (int i = 0; i < p->n; i++)
+	for (int i = 0; i < p->n; i++) {
 		conn_drop(&p->c[i]);
+		buf_free(&p->c[i].body);
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->c);

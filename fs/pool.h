@@ -36,6 +36,7 @@
 #define MS_POOL_H
 
 #include <time.h>
+#include "buf.h"
 #include "imap.h"
 #include "server.h"
 
@@ -48,6 +49,13 @@ struct pool_conn {
 	char *examined;      /* raw name of the folder EXAMINEd on im, or NULL */
 	struct imap_mailbox mb;
 	struct pool_alias *aliases; /* this session's UIDVALIDITY aliases, see pool_alias() */
+	/*
+	 * The body a fetch gathers (reader.c), kept from fetch to fetch: a
+	 * buffer allocated afresh costs a page fault per 4 KiB written.  It
+	 * grows to the largest body gathered (at most 4 MiB) and outlives
+	 * the session; used only by the connection's holder.
+	 */
+	struct buf body;
 	int busy;
 	int slot;
 	time_t idle_since;   /* monotonic seconds: last pool_put() */

@@ -135,7 +135,7 @@ struct batch {
 	struct folder *f;
 	uint32_t uidvalidity;
 	uint32_t want_uid;  /* 0: none (a background batch) */
-	struct buf b;
+	struct buf *b;      /* the body coming: its connection's buffer (pool.h) */
 	uint32_t uid;
 	struct body *want;  /* the opened message, referenced */
 	const struct listing *l; /* the advertised sizes */
@@ -147,20 +147,31 @@ struct batch {
 };
 
 /*
- * Hand a fetched body to the kernel's page cache (FUSE notify_store), so
- * the read after its open is served there without a round trip to us.
- * Only when it has exactly the advertised size: the kernel's st_size is
- * that size, and a wrong one is found and handled by the open.
+ * Bodies up to this size are gathered in their connection's buffer and
+ * stored whole once complete: one store each, and a READ that comes for
+ * one while it arrives waits for it and is answered from memory.  Larger
+ * ones (whole_max= raised) stream (streams()): a READ that catches up
+ * with one of those fetches the message itself, and the batch waits for
+ * that fetch, since its store waits for the READ's pages.
  */
-static void to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t n)
+#define GATHER_MAX (4u << 20)
+
+/*
+ * Hand a fetched body to the kernel's page cache (FUSE notify_store), so
+ * the read after its open is served there without a round trip to us;
+ * 1 when it is there.  Only when it has exactly the advertised size: the
+ * kernel's st_size is that size, and a wrong one is found and handled by
+ * the open.
+ */
+static int to_page_cache(struct batch *bt, uint32_t uid, const char *p, size_t n)
 {
 	const struct msg_entry *e = listing_find(bt->l, uid);
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
 
 	if (!bt->fs->se || !n || !e || listing_size(e) != n)
-		return;
+		return 0;
 	bv.buf[0].mem = (void *)p;
-	fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
+	return !fuse_lowlevel_notify_store(bt->fs->se, tree_msg_ino(bt->f, uid), 0, &bv, 0);
 }
 
 static int waits_for(const struct folder *f, uint32_t uid)
@@ -190,36 +201,69 @@ static int awaited(struct folder *f, uint32_t uid)
 }
 
 /*
- * A body fetched ahead streams into the page cache and is not kept here
- * (no copy, no memory): what an open needs later is only that its size
- * is verified, which a page-cache note in the body cache says.  Kept in
- * memory instead: the opened message (its open serves it), a body whose
- * length is not the advertised one (the open corrects the size), bodies
- * for cache_dir, and any body of an inode the kernel does not know.
+ * A body fetched ahead goes to the page cache and is not kept here: what
+ * an open needs later is only that its size is verified, which a
+ * page-cache note in the body cache says.  Kept in memory instead: the
+ * opened message (its open serves it), the tripwire, bodies READs wait
+ * for, a body whose length is not the advertised one (the open corrects
+ * the size), bodies for cache_dir, and any body of an inode the kernel
+ * does not know.
  */
-static int streams(struct batch *bt, uint32_t uid, uint64_t n)
+static int noted(const struct batch *bt, uint32_t uid, uint64_t n)
 {
 	const struct msg_entry *e = uid ? listing_find(bt->l, uid) : NULL;
 
-	return e && uid != bt->want_uid && n && listing_size(e) == n && !bt->fs->dcache &&
+	return e && uid != bt->want_uid && n && listing_size(e) == n && !bt->fs->dcache;
+}
+
+/* A body over GATHER_MAX streams into the page cache as it comes (pagepush.h). */
+static int streams(struct batch *bt, uint32_t uid, uint64_t n)
+{
+	return n > GATHER_MAX && noted(bt, uid, n) && !awaited(bt->f, uid) &&
 	       !push_begin(&bt->push, bt->fs->se, tree_msg_ino(bt->f, uid));
+}
+
+/*
+ * Room for n bytes in the gathering buffer, made before the body comes
+ * (no realloc copies as it grows).  The buffer only grows, and bodies
+ * kept are copied out of it (b_body()): memory allocated afresh costs a
+ * page fault per 4 KiB written, and a buffer handed away with each kept
+ * body, grown again for the next, made a quarter of the mount's CPU.
+ */
+static void gather_room(struct buf *b, uint64_t n, uint64_t max)
+{
+	if (!n || n > max || b->cap > n)
+		return;
+	free(b->data);
+	*b = (struct buf)BUF_INIT(b->max);
+	if ((b->data = malloc(n + 1))) {
+		b->data[0] = 0;
+		b->cap = n + 1;
+	}
+}
+
+/* A copy of the n gathered bytes, for the body cache. */
+static char *gathered_copy(const struct buf *b, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p && n)
+		memcpy(p, b->data, n);
+	if (p)
+		p[n] = 0;
+	return p;
 }
 
 static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
 	struct batch *bt = ctx;
 
-	buf_reset(&bt->b);
+	buf_reset(bt->b);
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
-	/* the tripwire and bodies READs wait for stay out of the page cache */
-	bt->store = uid && uid != bt->trip_uid && !awaited(bt->f, uid);
+	bt->store = uid && uid != bt->trip_uid; /* the tripwire stays out of the page cache */
 	bt->streaming = bt->store && streams(bt, uid, n);
-	if (bt->streaming)
-		return MS_OK;
-	if (!bt->b.data && n && n <= bt->fs->cfg.whole_max && (bt->b.data = malloc(n + 1))) {
-		bt->b.data[0] = 0; /* sized once: no realloc copies as the body grows */
-		bt->b.cap = n + 1;
-	}
+	if (!bt->streaming)
+		gather_room(bt->b, n, bt->fs->cfg.whole_max);
 	return MS_OK;
 }
 
@@ -231,21 +275,27 @@ static enum ms_status b_data(void *ctx, const char *p, size_t n)
 		push_data(&bt->push, p, n);
 		return MS_OK;
 	}
-	return buf_add(&bt->b, p, n);
+	return buf_add(bt->b, p, n);
 }
 
 /* The body just fetched, for the body cache: held bytes, or a page-cache note. */
 static struct body *b_body(struct batch *bt)
 {
 	uint64_t ino = tree_msg_ino(bt->f, bt->uid);
-	size_t n = bt->b.len;
+	size_t n = bt->b->len;
+	struct body *b = NULL;
+	char *data;
 
 	if (bt->streaming)
 		return push_end(&bt->push) ? NULL : body_new(NULL, bt->push.off, ino, bt->uidvalidity);
-	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b.data, n);
-	if (bt->store)
-		to_page_cache(bt, bt->uid, bt->b.data, n);
-	return body_new(n ? buf_detach(&bt->b) : calloc(1, 1), n, ino, bt->uidvalidity);
+	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b->data, n);
+	/* bodies READs wait for stay out of the page cache, whose pages they hold */
+	if (bt->store && !awaited(bt->f, bt->uid) && to_page_cache(bt, bt->uid, bt->b->data, n) &&
+	    noted(bt, bt->uid, n))
+		return body_new(NULL, n, ino, bt->uidvalidity);
+	if (!(data = gathered_copy(bt->b, n)) || !(b = body_new(data, n, ino, bt->uidvalidity)))
+		free(data);
+	return b;
 }
 
 static enum ms_status b_end(void *ctx)
@@ -354,6 +404,9 @@ static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 	enum ms_status st;
 
 	st = pool_get(bt->fs->pool, bt->kind, &pc);
+	if (!st && !pc->body.max)
+		buf_init(&pc->body, BODY_MAX);
+	bt->b = pc ? &pc->body : NULL;
 	if (!st)
 		st = pool_examine(pc, bt->f->raw, 0, &mb);
 	if (!st)
@@ -485,7 +538,7 @@ void reader_ahead(const struct reader_plan *p)
 {
 	struct folder *f = p->f;
 	struct batch bt = { .fs = p->fs, .f = f, .uidvalidity = p->uidvalidity,
-			    .b = BUF_INIT(BODY_MAX), .kind = POOL_AHEAD };
+			    .kind = POOL_AHEAD };
 	struct buf set = BUF_INIT(4096);
 	struct listing *l;
 	unsigned ra = p->ra;
@@ -513,7 +566,6 @@ void reader_ahead(const struct reader_plan *p)
 		pthread_mutex_unlock(&f->mu);
 	}
 	listing_put(l);
-	buf_free(&bt.b);
 	push_free(&bt.push);
 	buf_free(&set);
 }
@@ -557,7 +609,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
 	struct buf set = BUF_INIT(4096);
 	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
-			    .want_uid = h->uid, .b = BUF_INIT(BODY_MAX), .l = l,
+			    .want_uid = h->uid, .l = l,
 			    .kind = POOL_BODY };
 	enum ms_status st;
 	uint32_t last;
@@ -575,7 +627,6 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 	ra_reached(h->f, last ? last : h->uid);
 	st = fetch_batch(&bt, set.data);
 	buf_free(&set);
-	buf_free(&bt.b);
 	push_free(&bt.push);
 	if (st) {
 		body_put(bt.want);
