@@ -1,7 +1,8 @@
 /*
  * pagepush.h - a message body handed to the kernel's page cache
  * (FUSE notify_store) piece by piece as it arrives from the server, so
- * that read-ahead costs the mount no copy of its own and no memory.
+ * that read-ahead of a body too large to gather (reader.c, GATHER_MAX)
+ * costs the mount no copy of its own and no memory.
  *
  * The kernel marks a page up to date only when one store fills it from
  * its first byte (or ends it at end of file), so the pieces are cut on

@@ -136,6 +136,14 @@ assert_eq "$after" "$before" "source flags (incl. \\Seen) and UIDs unchanged aft
 
 mount_stop "$M"
 assert_eq "$MOUNT_RC" 0 "fusermount3 -u ends the daemon with status 0"
+
+# whole_max above the 4 MiB a fetch gathers: the big message comes whole
+# with read-ahead and streams into the page cache piece by piece
+mount_start src alice "$M" "timeout=10,whole_max=8M"
+find "$M/INBOX/cur" -type f -print0 | xargs -0 cat >/dev/null || fail "cat of the mount with whole_max=8M failed"
+list3=$(mount_listing "$M/INBOX") || fail "reading the mount with whole_max=8M failed"
+assert_eq "$list3" "$list" "whole_max=8M: every message reads the same bytes (the big one streamed ahead)"
+mount_stop "$M"
 mount_start src alice "$M" "timeout=10"
 assert_eq "$(ls "$M/INBOX/cur")" "$names1" "file names are the same after unmount and mount"
 mount_stop "$M"
