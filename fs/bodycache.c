@@ -114,6 +114,17 @@ struct body *bodycache_get(struct bodycache *bc, uint64_t ino, uint32_t uidvalid
 	return b;
 }
 
+/* Make b the entry for its message, with the reference the caller gives.  Called locked. */
+static void insert(struct bodycache *bc, struct body *b)
+{
+	size_t k = bucket_of(b->ino);
+
+	b->hnext = bc->bucket[k];
+	bc->bucket[k] = b;
+	lru_push(bc, b);
+	bc->bytes += cost(b);
+}
+
 void bodycache_add(struct bodycache *bc, struct body *b)
 {
 	struct body *old, *drop = NULL;
@@ -127,10 +138,7 @@ void bodycache_add(struct bodycache *bc, struct body *b)
 			break;
 	if (!old) {
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
-		b->hnext = bc->bucket[k];
-		bc->bucket[k] = b;
-		lru_push(bc, b);
-		bc->bytes += cost(b);
+		insert(bc, b);
 	}
 	while (bc->bytes > bc->max && bc->tail) {
 		old = remove_entry(bc, bc->tail);
@@ -143,6 +151,34 @@ void bodycache_add(struct bodycache *bc, struct body *b)
 		body_put(drop);
 		drop = old;
 	}
+}
+
+/* 1 if b is the cache's entry for its message.  Called locked. */
+static int holds(const struct bodycache *bc, const struct body *b)
+{
+	const struct body *e = bc->bucket[bucket_of(b->ino)];
+
+	while (e && e != b)
+		e = e->hnext;
+	return e != NULL;
+}
+
+void bodycache_served(struct bodycache *bc, struct body *b, uint64_t off, size_t n)
+{
+	struct body *note, *old = NULL;
+
+	if (!b->data)
+		return;
+	pthread_mutex_lock(&bc->mu);
+	if (off <= b->served && off + n > b->served)
+		b->served = (size_t)(off + n);
+	if (b->served >= b->len && holds(bc, b) &&
+	    (note = body_new(NULL, b->len, b->ino, b->uidvalidity))) {
+		old = remove_entry(bc, b);
+		insert(bc, note);
+	}
+	pthread_mutex_unlock(&bc->mu);
+	body_put(old); /* the bytes go with the last reference */
 }
 
 uint64_t bodycache_bytes(struct bodycache *bc)

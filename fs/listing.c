@@ -145,7 +145,7 @@ static int unchanged(const struct listing *old, const struct imap_mailbox *mb)
 	       old->modseq == mb->highestmodseq;
 }
 
-static int fixed(struct folder *f, uint32_t uidvalidity, uint32_t uid)
+int listing_size_fixed(struct folder *f, uint32_t uidvalidity, uint32_t uid)
 {
 	int yes = 0;
 
@@ -170,7 +170,7 @@ static int same_messages(struct folder *f, const struct listing *old, const stru
 		const struct msg_entry *o = &old->e[i], *n = listing_find(nw, o->uid);
 
 		if (!n || n->date != o->date ||
-		    (n->size != listing_size(o) && !fixed(f, old->uidvalidity, o->uid)))
+		    (n->size != listing_size(o) && !listing_size_fixed(f, old->uidvalidity, o->uid)))
 			return 0;
 	}
 	return 1;

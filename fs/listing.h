@@ -69,6 +69,8 @@ void listing_name(const struct listing *l, const struct msg_entry *e, char *out)
 /* Record that e's true size is `size` (a read proved RFC822.SIZE wrong). */
 void listing_fix_size(struct folder *f, uint32_t uidvalidity, struct msg_entry *e,
 		      uint64_t size);
+/* 1 if a read proved the RFC822.SIZE of uid wrong (listing_fix_size()). */
+int listing_size_fixed(struct folder *f, uint32_t uidvalidity, uint32_t uid);
 
 /*
  * pc (a pool connection with f EXAMINEd as *mb) must serve the snapshot

@@ -242,15 +242,22 @@ static void gather_room(struct buf *b, uint64_t n, uint64_t max)
 	}
 }
 
-/* A copy of the n gathered bytes, for the body cache. */
-static char *gathered_copy(const struct buf *b, size_t n)
+/*
+ * The n gathered bytes for the body cache: a copy, the buffer staying with
+ * the connection; a body over GATHER_MAX takes the buffer along, so that a
+ * connection holds no more than that between fetches (b_end()).
+ */
+static char *gathered_bytes(struct buf *b, size_t n)
 {
-	char *p = malloc(n + 1);
+	char *p;
 
-	if (p && n)
-		memcpy(p, b->data, n);
-	if (p)
+	if (n > GATHER_MAX)
+		return buf_detach(b);
+	if ((p = malloc(n + 1))) {
+		if (n)
+			memcpy(p, b->data, n);
 		p[n] = 0;
+	}
 	return p;
 }
 
@@ -293,7 +300,7 @@ static struct body *b_body(struct batch *bt)
 	if (bt->store && !awaited(bt->f, bt->uid) && to_page_cache(bt, bt->uid, bt->b->data, n) &&
 	    noted(bt, bt->uid, n))
 		return body_new(NULL, n, ino, bt->uidvalidity);
-	if (!(data = gathered_copy(bt->b, n)) || !(b = body_new(data, n, ino, bt->uidvalidity)))
+	if (!(data = gathered_bytes(bt->b, n)) || !(b = body_new(data, n, ino, bt->uidvalidity)))
 		free(data);
 	return b;
 }
@@ -303,9 +310,11 @@ static enum ms_status b_end(void *ctx)
 	struct batch *bt = ctx;
 	struct body *b;
 
+	b = bt->uid ? b_body(bt) : NULL;
+	if (!bt->streaming && bt->b->cap > GATHER_MAX + 1)
+		buf_free(bt->b); /* a large body stored or dropped: the connection keeps at most GATHER_MAX */
 	if (!bt->uid)
 		return MS_OK;
-	b = b_body(bt);
 	if (b)
 		bodycache_add(bt->fs->cache, b);
 	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
@@ -1159,6 +1168,15 @@ int reader_read_ino(struct msfs *fs, uint64_t ino, uint64_t off, size_t len, rea
 	if (grown > 0 && fs->se)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	err = reader_read(h, off, len, give, ctx);
+	/*
+	 * Held no longer than the reader needs it; but a message whose size
+	 * was corrected stays held, as the kernel drops its pages when it
+	 * learns the true size.
+	 */
+	if (!err && h->whole && h->whole->data && off < h->whole->len &&
+	    !listing_size_fixed(h->f, h->uidvalidity, h->uid))
+		bodycache_served(fs->cache, h->whole, off,
+				 off + len > h->whole->len ? h->whole->len - off : len);
 	reader_close(h);
 	/*
 	 * Smaller: the short answer has set the kernel's size already; have

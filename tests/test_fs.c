@@ -119,6 +119,37 @@ static void test_bodycache_notes(void)
 	bodycache_free(bc);
 }
 
+/*
+ * A body handed out to its end in order becomes a note (its bytes freed
+ * with the last reference); one read out of order, or evicted, stays.
+ */
+static void test_bodycache_served(void)
+{
+	struct bodycache *bc = bodycache_new(1000);
+	struct body *a = mk(1, 300), *b = mk(2, 300), *c = mk(3, 300), *g;
+
+	bodycache_add(bc, a);
+	bodycache_add(bc, b);
+	bodycache_served(bc, a, 0, 100);
+	bodycache_served(bc, a, 200, 100); /* a gap: not all of it out in order yet */
+	CHECK((g = bodycache_get(bc, 1, 1)) == a && bodycache_bytes(bc) == 600);
+	body_put(g);
+	bodycache_served(bc, a, 100, 200); /* overlaps the first: now to the end */
+	CHECK((g = bodycache_get(bc, 1, 1)) && g != a && !g->data && g->len == 300);
+	body_put(g);
+	CHECK(a->data && a->data[299] == 'x'); /* our reference keeps the bytes */
+	CHECK(bodycache_bytes(bc) > 300 && bodycache_bytes(bc) < 400);
+	bodycache_served(bc, b, 100, 200); /* not from the first byte: held */
+	CHECK((g = bodycache_get(bc, 2, 1)) == b);
+	body_put(g);
+	bodycache_served(bc, c, 0, 300); /* not in the cache: nothing changes */
+	CHECK(bodycache_get(bc, 3, 1) == NULL);
+	body_put(a);
+	body_put(b);
+	body_put(c);
+	bodycache_free(bc);
+}
+
 void msfs_log(const char *fmt, ...)
 {
 }
@@ -128,5 +159,6 @@ int main(void)
 	test_tree();
 	test_bodycache();
 	test_bodycache_notes();
+	test_bodycache_served();
 	return unit_done();
 }
