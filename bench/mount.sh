@@ -27,7 +27,11 @@ dovecot_start src --sep .
 MD=$SRC_MAILDIR/alice/Maildir
 PW=$(pass_file src alice)
 
-# Write the Maildirs directly (APPENDing 110,000 messages would dominate the run).
+# Write the Maildirs directly (APPENDing 110,000 messages would dominate the run),
+# named as Dovecot names what it delivers: with S=<size>.  Without it, Dovecot 2.3
+# spends 0.65 s of CPU in every new session's first sync of the 10,000-message
+# INBOX (maildir_filename_base_cmp), once inside the raw FETCH and once per
+# connection of the mount: a cost of that naming, not of either reader.
 "$HARNESS_PYTHON" - "$MD" "$MAILSTAGE_CORPUS" "$NMSG" "$NBIG" <<'PY'
 import os, sys
 md, corpus, nmsg, nbig = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -37,8 +41,9 @@ def fill(dirname, n, gen):
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(dirname, sub), exist_ok=True)
     for i in range(n):
-        with open(os.path.join(dirname, "cur", "%d.M%dP1.bench:2,S" % (1600000000 + i, i)), "wb") as f:
-            f.write(gen(i))
+        body = gen(i)
+        with open(os.path.join(dirname, "cur", "%d.M%dP1.bench,S=%d:2,S" % (1600000000 + i, i, len(body))), "wb") as f:
+            f.write(body)
 fill(md, nmsg, lambda i: blobs[i % len(blobs)])
 fill(os.path.join(md, ".Big"), nbig, lambda i: b"From: a@example.org\r\nSubject: message %d\r\nMessage-ID: <%d@bench>\r\n\r\nbody %d\r\n" % (i, i, i))
 PY
@@ -47,6 +52,7 @@ t0=$(date +%s.%N)
 doveadm -c "$SRC_CONF" mailbox status -u alice 'messages vsize' INBOX >/dev/null
 doveadm -c "$SRC_CONF" mailbox status -u alice 'messages vsize' Big >/dev/null
 echo "# indexing by Dovecot: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+sync # 110,000 new files: their writeback would otherwise run through the first measurements
 
 el() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 mbs() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / 1048576 / s}'; }
