@@ -126,9 +126,16 @@ static int errno_of(enum ms_status st)
  * open has replied) once the reader is half-way through the current one,
  * so the server works while the reader reads.  An open of a message in
  * that batch waits for its body instead of fetching it a second time.
+ * Batches are large because each costs a round trip before its first
+ * byte (at 100 MB/s and 20 ms, a quarter of an 8 MiB batch), and the
+ * bound is on how far ahead the mount reads, not on its memory: bodies
+ * go to the kernel's page cache (measured on loopback: 1,024 / 32 MiB
+ * read 10,000 messages in 0.61 s median, 256 / 8 MiB in 0.76 s).
  */
-#define RA_MAX 256
-#define RA_BYTES (8u << 20) /* and at most this much per batch (or cache_max / 4) */
+#define RA_MAX 1024
+#define RA_BYTES (32u << 20) /* and at most this much per batch (or cache_max / 4) */
+/* A batch's UID set: well inside a command line (imap.c: 4096 bytes in all). */
+#define SET_MAX 3072
 
 struct batch {
 	struct msfs *fs;
@@ -374,35 +381,66 @@ static unsigned ahead(struct folder *f, const struct listing *l, size_t idx)
 	return ra;
 }
 
-/*
- * Append to set up to ra uncached small messages from index i on (and at
- * most RA_BYTES or cache_max / 4 bytes with `bytes` already planned); returns the last
- * UID added, or 0.
- */
-static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listing *l, size_t i,
-			  unsigned ra, uint64_t bytes, struct buf *set)
+/* The longest run text: ",4294967295:4294967295". */
+#define RUN_TEXT_MAX 22
+
+/* Append the run lo:hi (or lo alone) to set; lo 0: none. */
+static void run_flush(struct buf *set, uint32_t lo, uint32_t hi)
 {
-	uint64_t cap = fs->cfg.cache_max / 4 < RA_BYTES ? fs->cfg.cache_max / 4 : RA_BYTES;
-	uint32_t last = 0;
+	if (lo == hi && lo)
+		buf_addf(set, "%s%u", set->len ? "," : "", lo);
+	else if (lo)
+		buf_addf(set, "%s%u:%u", set->len ? "," : "", lo, hi);
+}
+
+/* Worth fetching ahead: small, and neither in memory nor in cache_dir. */
+static int uncached(struct msfs *fs, struct folder *f, const struct listing *l, size_t i)
+{
 	struct body *b;
 
-	for (; i < l->n && ra && bytes < cap; i++) {
-		uint64_t sz = listing_size(&l->e[i]);
-
-		if (sz > fs->cfg.whole_max)
-			continue;
-		if ((b = bodycache_get(fs->cache, tree_msg_ino(f, l->e[i].uid), l->uidvalidity))) {
-			body_put(b);
-			continue;
-		}
-		if (diskcache_has(fs->dcache, f->raw, l->uidvalidity, l->e[i].uid))
-			continue; /* its open reads it from disk */
-		buf_addf(set, "%s%u", set->len ? "," : "", l->e[i].uid);
-		last = l->e[i].uid;
-		bytes += sz;
-		ra--;
+	if (listing_size(&l->e[i]) > fs->cfg.whole_max)
+		return 0;
+	if ((b = bodycache_get(fs->cache, tree_msg_ino(f, l->e[i].uid), l->uidvalidity))) {
+		body_put(b);
+		return 0;
 	}
-	return last;
+	return !diskcache_has(fs->dcache, f->raw, l->uidvalidity, l->e[i].uid);
+}
+
+/*
+ * Append to set up to ra uncached small messages from index i on (and at
+ * most RA_BYTES or cache_max / 4 bytes with `bytes` already planned);
+ * returns the last UID added, or 0, and *mid (if not NULL) the one in the
+ * middle.  Runs of neighbours in the listing go as ranges (a:b), so a set
+ * of hundreds of messages stays a short command line (servers refuse long
+ * ones) that the server parses at once; the UIDs a range spans that are not
+ * in the listing are expunged messages, of which the server sends nothing.
+ */
+static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listing *l, size_t i,
+			  unsigned ra, uint64_t bytes, struct buf *set, uint32_t *mid)
+{
+	uint64_t cap = fs->cfg.cache_max / 4 < RA_BYTES ? fs->cfg.cache_max / 4 : RA_BYTES;
+	uint32_t picked[RA_MAX], lo = 0, hi = 0;
+	size_t next = 0; /* the index that would extend the run lo:hi */
+	unsigned n = 0;
+
+	for (; i < l->n && n < ra && n < RA_MAX && bytes < cap; i++) {
+		if (!uncached(fs, f, l, i))
+			continue;
+		if (!lo || i != next) {
+			if (set->len + 2 * RUN_TEXT_MAX >= set->max)
+				break; /* no room for this run and a new one: the rest waits */
+			run_flush(set, lo, hi);
+			lo = l->e[i].uid;
+		}
+		hi = picked[n++] = l->e[i].uid;
+		next = i + 1;
+		bytes += listing_size(&l->e[i]);
+	}
+	run_flush(set, lo, hi);
+	if (mid)
+		*mid = n ? picked[n / 2] : 0;
+	return n ? picked[n - 1] : 0;
 }
 
 static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
@@ -479,19 +517,6 @@ static struct body *wait_background(struct handle *h)
 	return b ? b : bodycache_get(h->fs->cache, h->ino, h->uidvalidity);
 }
 
-/* The UID in the middle of a UID set "u1,u2,...". */
-static uint32_t set_middle(const char *set)
-{
-	size_t n = 1, k = 0;
-	const char *p;
-
-	for (p = set; *p; p++)
-		n += *p == ',';
-	for (p = set; k < n / 2; p++)
-		k += *p == ',';
-	return (uint32_t)strtoul(p, NULL, 10);
-}
-
 /* Under f->mu: claim the folder's batch from index from; 0 if there is nothing there. */
 static int batch_claim(struct folder *f, const struct listing *l, size_t from)
 {
@@ -507,10 +532,10 @@ static int batch_claim(struct folder *f, const struct listing *l, size_t from)
 static void batch_run(struct batch *bt, size_t from, unsigned ra, struct buf *set)
 {
 	struct folder *f = bt->f;
-	uint32_t last;
+	uint32_t last, mid;
 
 	buf_reset(set);
-	last = batch_add(bt->fs, f, bt->l, from, ra, 0, set);
+	last = batch_add(bt->fs, f, bt->l, from, ra, 0, set, &mid);
 	pthread_mutex_lock(&f->mu);
 	f->pf_last = last;
 	if (last > f->ra_end)
@@ -518,7 +543,7 @@ static void batch_run(struct batch *bt, size_t from, unsigned ra, struct buf *se
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	/* without opens, the READ of its middle message asks for the next batch */
-	bt->trip_uid = last && bt->fs->no_open ? set_middle(set->data) : 0;
+	bt->trip_uid = last && bt->fs->no_open ? mid : 0;
 	if (last)
 		fetch_batch(bt, set->data);
 }
@@ -548,7 +573,7 @@ void reader_ahead(const struct reader_plan *p)
 	struct folder *f = p->f;
 	struct batch bt = { .fs = p->fs, .f = f, .uidvalidity = p->uidvalidity,
 			    .kind = POOL_AHEAD };
-	struct buf set = BUF_INIT(4096);
+	struct buf set = BUF_INIT(SET_MAX);
 	struct listing *l;
 	unsigned ra = p->ra;
 	size_t from = 0;
@@ -616,7 +641,7 @@ static struct body *from_disk(struct handle *h)
 
 static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 {
-	struct buf set = BUF_INIT(4096);
+	struct buf set = BUF_INIT(SET_MAX);
 	struct batch bt = { .fs = h->fs, .f = h->f, .uidvalidity = h->uidvalidity,
 			    .want_uid = h->uid, .l = l,
 			    .kind = POOL_BODY };
@@ -632,7 +657,7 @@ static int open_whole(struct handle *h, const struct listing *l, size_t idx)
 	if (h->whole)
 		return 0;
 	buf_addf(&set, "%u", h->uid);
-	last = batch_add(h->fs, h->f, l, idx + 1, h->plan.ra, listing_size(&l->e[idx]), &set);
+	last = batch_add(h->fs, h->f, l, idx + 1, h->plan.ra, listing_size(&l->e[idx]), &set, NULL);
 	ra_reached(h->f, last ? last : h->uid);
 	st = fetch_batch(&bt, set.data);
 	buf_free(&set);
