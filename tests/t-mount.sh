@@ -40,6 +40,11 @@ assert_eq "$(ls "$M/INBOX")" "$(printf 'cur\nnew\ntmp')" "INBOX holds cur, new a
 assert_eq "$(ls "$M/INBOX/new" "$M/INBOX/tmp")" "$(printf '%s:\n\n%s:' "$M/INBOX/new" "$M/INBOX/tmp")" "new/ and tmp/ are empty"
 assert_eq "$(ls "$M/INBOX/cur" | wc -l)" "$N" "cur/ lists all $N messages"
 names1=$(ls "$M/INBOX/cur")
+# after listing a cur/, a body connection and the read-ahead one log in and
+# EXAMINE it (the first cat must not wait for that): with the listing's, 3
+conns() { ss -Htnp state established "( dport = :$SRC_PORT )" | grep -c "pid=$MOUNT_PID,"; }
+for _ in $(seq 50); do [ "$(conns)" -ge 3 ] && break; sleep 0.1; done
+assert_eq "$(conns)" 3 "after the first listing the mount holds 3 connections (listing, body, read-ahead)"
 
 list=$(mount_listing "$M/INBOX") || fail "reading the mount failed"
 want=$(printf '%s\n' "$before" | awk -F'\t' '{print $1 "\t" $3 "\t" $4 "\t" $4 "\t" $5}')
