@@ -21,6 +21,7 @@
 #include "bodycache.h"
 #include "listing.h"
 #include "pool.h"
+#include "readahead.h"
 #include "reader.h"
 #include "refresh.h"
 #include "tree.h"

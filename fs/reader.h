@@ -17,10 +17,10 @@
  *
  * Bodies fetched whole go to the kernel's page cache (notify_store) when
  * their length is the advertised size, so the reads after their opens cost
- * no round trip: the opened one from memory, those fetched ahead piece by
- * piece as they arrive (pagepush.h), leaving only a note in the body cache;
- * an open of a noted message reads like a large one if the kernel has
- * dropped the pages.  One handle buffers one chunk; concurrent
+ * no round trip: the opened one from memory, those fetched ahead as
+ * readahead.h says, leaving only a note in the body cache; an open of a
+ * noted message reads like a large one if the kernel has dropped the
+ * pages.  One handle buffers one chunk; concurrent
  * reads of the same handle wait for a fetch in flight instead of sending a
  * second one.  No lock is held during a fetch.
  *
@@ -81,19 +81,7 @@ int reader_read_ino(struct msfs *fs, uint64_t ino, uint64_t off, size_t len, rea
 struct handles *handles_new(void);
 void handles_free(struct handles *t);
 
-/*
- * Background read-ahead: call reader_plan() before replying to open and
- * reader_ahead() after (the handle may be released by then; the plan is a
- * copy).  When opens walk the folder in order and the reader is half-way
- * through what was fetched ahead, reader_ahead() fetches the next window
- * of small uncached messages (up to 256, and 8 MiB or cache_max / 4) into
- * the page cache (the body cache with cache_dir), blocking this thread
- * (not the open, which has its answer) up to the deadlines.  One such
- * batch per folder at a time; an open of a message in it waits for it.
- * Without opens, the batch keeps its middle message out of the page cache,
- * so that the READ for it starts the next batch in time.
- */
+/* Copy out what reader_ahead() (readahead.h) needs of an open, before it replies. */
 void reader_plan(const struct handle *h, struct reader_plan *p);
-void reader_ahead(const struct reader_plan *p);
 
 #endif
