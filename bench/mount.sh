@@ -90,7 +90,9 @@ echo "mount: peak RSS after reading everything (cache_max=64M): $((rssmax / 1024
 t0=$(now)
 lbytes=$(find "$MD/cur" -type f -print0 | xargs -0 cat | wc -c)
 s=$(el "$t0" "$(now)")
-echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $(mbs "$lbytes" "$s") MB/s"
+echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $(mbs "$lbytes" "$s") MB/s" \
+	"= $(pct "$(mbs "$lbytes" "$s")" "$(echo "$raws" | median)")% of raw; the mount's cat is" \
+	"$(pct "$(echo "$mounts" | median)" "$(mbs "$lbytes" "$s")")% of it"
 mount_start src alice "$M" "cache_max=64M"
 find "$M/INBOX/cur" -type f -print0 | xargs -0 cat >/dev/null
 t0=$(now)
