@@ -164,6 +164,10 @@ enum ms_status imap_fetch_body(struct imap *im, uint32_t uid, uint64_t off, uint
 			       const struct body_sink *sink);
 enum ms_status imap_fetch_bodies(struct imap *im, const char *uidset, const struct body_sink *sink);
 
+struct buf;
+/* Append the UIDs lo..hi to the set in b: "lo" or "lo:hi", after a comma unless b is empty. */
+enum ms_status imap_set_add(struct buf *b, uint32_t lo, uint32_t hi);
+
 /* ---- writing (destinations only) ---- */
 
 /* CREATE; an existing folder is not an error. */

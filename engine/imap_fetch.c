@@ -227,3 +227,10 @@ enum ms_status imap_fetch_bodies(struct imap *im, const char *uidset, const stru
 
 	return fetch_with_sink(im, &br, "UID FETCH %s (UID BODY.PEEK[])%s", uidset, "");
 }
+
+enum ms_status imap_set_add(struct buf *b, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		return buf_addf(b, "%s%u", b->len ? "," : "", lo);
+	return buf_addf(b, "%s%u:%u", b->len ? "," : "", lo, hi);
+}

@@ -305,10 +305,7 @@ static enum ms_status uid_set(const struct uid_index *m, size_t n, struct buf *b
 	while (!st && i < n) {
 		for (j = i; j + 1 < n && m[j + 1].uid == m[j].uid + 1; j++)
 			;
-		if (j > i)
-			st = buf_addf(b, "%s%u:%u", b->len ? "," : "", m[i].uid, m[j].uid);
-		else
-			st = buf_addf(b, "%s%u", b->len ? "," : "", m[i].uid);
+		st = imap_set_add(b, m[i].uid, m[j].uid);
 		i = j + 1;
 	}
 	return st;

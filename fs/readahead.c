@@ -273,15 +273,6 @@ unsigned ra_window(struct folder *f, const struct listing *l, size_t idx)
 /* The longest run text: ",4294967295:4294967295". */
 #define RUN_TEXT_MAX 22
 
-/* Append the run lo:hi (or lo alone) to set; lo 0: none. */
-static void run_flush(struct buf *set, uint32_t lo, uint32_t hi)
-{
-	if (lo == hi && lo)
-		buf_addf(set, "%s%u", set->len ? "," : "", lo);
-	else if (lo)
-		buf_addf(set, "%s%u:%u", set->len ? "," : "", lo, hi);
-}
-
 /* Worth fetching ahead: small, and neither in memory nor in cache_dir. */
 static int uncached(struct msfs *fs, struct folder *f, const struct listing *l, size_t i)
 {
@@ -319,17 +310,19 @@ static uint32_t batch_add(struct msfs *fs, struct folder *f, const struct listin
 		if (!lo || i != next) {
 			if (set->len + 2 * RUN_TEXT_MAX >= set->max)
 				break; /* no room for this run and a new one: the rest waits */
-			run_flush(set, lo, hi);
+			if (lo)
+				imap_set_add(set, lo, hi);
 			lo = l->e[i].uid;
 		}
 		hi = picked[n++] = l->e[i].uid;
 		next = i + 1;
 		bytes += listing_size(&l->e[i]);
 	}
-	run_flush(set, lo, hi);
+	if (lo)
+		imap_set_add(set, lo, hi);
 	if (mid)
 		*mid = n ? picked[n / 2] : 0;
-	return n ? picked[n - 1] : 0;
+	return hi;
 }
 
 static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
