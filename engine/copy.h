@@ -23,7 +23,10 @@
  * is recorded as pending with the destination's UIDNEXT; a pending record
  * found on the next run (crash, kill -9, lost connection) is looked for among
  * the destination's messages at/after that UIDNEXT by Message-ID + size,
- * confirmed by SHA-256 when that is ambiguous, and only uploaded when absent.
+ * confirmed by SHA-256 when that is ambiguous (among identical bytes the
+ * same INTERNALDATE wins), and only uploaded when absent.  A destination
+ * message that a record already gives to another source message is never
+ * taken: byte-identical twins in one folder stay two messages.
  * When the source folder's UIDVALIDITY changed, messages are matched by
  * content (SHA-256 + size) with what was copied under the old UIDVALIDITY and
  * not copied again.  Without a state file, or with opts.dedupe, every message

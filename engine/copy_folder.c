@@ -31,6 +31,12 @@ struct item {
 	int need_match;         /* may already be at the destination */
 };
 
+/* A destination message this run gave to a source message (claim_owned()). */
+struct owned {
+	uint32_t uidvalidity, uid;
+	char *key;
+};
+
 struct batch {
 	size_t first, n;        /* items[first .. first + n) */
 	struct store_msg *msgs; /* shallow copies, for the source's read() */
@@ -57,6 +63,8 @@ struct fctx {
 	char *did;
 	struct dindex ix;
 	int have_ix;
+	struct owned *own;      /* recorded as copied in this run */
+	size_t nown, capown;
 	uint32_t next_uid;
 	uint64_t done;
 	struct store_msg *ver;  /* copied in this run, for --verify */
@@ -148,8 +156,24 @@ static struct state_rec base_rec(struct fctx *f, const struct store_msg *m, enum
 	return r;
 }
 
+/* Remember that this destination message is taken (also without a state file). */
+static void own(struct fctx *f, uint32_t uidvalidity, uint32_t uid, const char *key)
+{
+	if (f->nown == f->capown) {
+		size_t cap = f->capown ? 2 * f->capown : 64;
+		struct owned *o = realloc(f->own, cap * sizeof(*o));
+		if (!o)
+			return; /* a later re-check may then find it again, as before */
+		f->own = o;
+		f->capown = cap;
+	}
+	f->own[f->nown++] = (struct owned){ uidvalidity, uid, key ? strdup(key) : NULL };
+}
+
 static void put_rec(struct fctx *f, const struct state_rec *r)
 {
+	if (r->status == STATE_COPIED)
+		own(f, r->dest_uidvalidity, r->dest_uid, r->dest_key);
 	if (f->r->o->state && state_put(f->r->o->state, f->cf->src->name, r)) {
 		struct copy_event ev = { .kind = CE_WARN, .folder = f->cf->src->name };
 		ev.detail = state_errmsg(f->r->o->state);
@@ -372,6 +396,7 @@ static int match_old(struct fctx *f, struct up *u)
 		state_rekey(f->r->o->state, f->cf->src->name, o->uidvalidity, o->key, f->v,
 			    it->m->key);
 	o->status = STATE_NONE; /* used */
+	own(f, o->dest_uidvalidity, o->dest_uid, o->dest_key);
 	now.uidvalidity = f->v;
 	now.key = it->m->key;
 	if (!flags_equal(o->flags, it->m->flags))
@@ -391,7 +416,8 @@ static int match_dest(struct fctx *f, struct dindex *ix, struct up *u)
 	if (!ix->n) /* nothing there to be it: no need for the hash */
 		return 0;
 	sha = up_sha(u);
-	dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha);
+	dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha,
+			  it->m->internaldate);
 	if (!dm)
 		return 0;
 	dm->used = 1;
@@ -407,6 +433,53 @@ static int match_dest(struct fctx *f, struct dindex *ix, struct up *u)
 		update_flags(f, &r, it->m, dm->m->uid, dm->m->key);
 	note_copied(f, size, 1);
 	return 1;
+}
+
+static void add_claim(const struct dindex *ix, uint32_t uidvalidity, uint32_t uid,
+		      const char *key, uint32_t *uids, size_t *nuids, const char **keys, size_t *nkeys)
+{
+	if (ix->uidvalidity && uid && uidvalidity == ix->uidvalidity)
+		uids[(*nuids)++] = uid;
+	else if (!ix->uidvalidity && key)
+		keys[(*nkeys)++] = key;
+}
+
+/* Use up what the state or this run already gave to a source message. */
+static enum ms_status claim_owned(struct fctx *f, struct dindex *ix)
+{
+	size_t cap = f->nrec + f->nown + 1, nuids = 0, nkeys = 0;
+	uint32_t *uids = calloc(cap, sizeof(*uids));
+	const char **keys = calloc(cap, sizeof(*keys));
+	enum ms_status st = MS_ERR_NOMEM;
+
+	if (!uids || !keys)
+		goto out;
+	for (size_t i = 0; i < f->nrec; i++) {
+		const struct state_rec *r = &f->recs[i];
+		if (r->status == STATE_COPIED &&
+		    (!r->dest_folder || !strcmp(r->dest_folder, f->cf->dest)))
+			add_claim(ix, r->dest_uidvalidity, r->dest_uid, r->dest_key, uids, &nuids,
+				  keys, &nkeys);
+	}
+	for (size_t i = 0; i < f->nown; i++)
+		add_claim(ix, f->own[i].uidvalidity, f->own[i].uid, f->own[i].key, uids, &nuids,
+			  keys, &nkeys);
+	dindex_claim(ix, uids, nuids, keys, nkeys);
+	st = MS_OK;
+out:
+	free(uids);
+	free(keys);
+	return st;
+}
+
+/* The destination's messages from UID `from` on that may still be found. */
+static enum ms_status build_index(struct fctx *f, uint32_t from, struct dindex *ix)
+{
+	enum ms_status st = dindex_build(f->w->dst, f->did, from, ix);
+
+	if (!st && (st = claim_owned(f, ix)))
+		dindex_free(ix);
+	return st;
 }
 
 /* ---- uploading ---- */
@@ -580,7 +653,7 @@ static size_t recheck(struct fctx *f, struct up *u, size_t n, uint32_t uidnext)
 	struct dindex ix;
 	size_t k = 0;
 
-	if (dindex_build(f->w->dst, f->did, uidnext ? uidnext : 1, &ix))
+	if (build_index(f, uidnext ? uidnext : 1, &ix))
 		return n; /* still unreachable: try again later */
 	for (size_t i = 0; i < n; i++)
 		if (!match_dest(f, &ix, &u[i]))
@@ -1006,7 +1079,7 @@ static enum ms_status open_dest(struct fctx *f)
 	if (f->gave_up)
 		return f->gave_up;
 	from = resume_from(f);
-	if (from && !(st = dindex_build(d, f->did, from, &f->ix)))
+	if (from && !(st = build_index(f, from, &f->ix)))
 		f->have_ix = 1;
 	return st;
 }
@@ -1025,6 +1098,9 @@ static void fctx_free(struct fctx *f)
 		dindex_free(&f->ix);
 	for (size_t i = 0; i < f->nver; i++)
 		free(f->ver[i].key);
+	for (size_t i = 0; i < f->nown; i++)
+		free(f->own[i].key);
+	free(f->own);
 	free(f->ver);
 	free(f->ver_sha);
 	free(f->items);

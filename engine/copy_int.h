@@ -91,12 +91,23 @@ struct dindex {
 enum ms_status dindex_build(struct msg_dest *d, const char *id, uint32_t min_uid, struct dindex *ix);
 void dindex_free(struct dindex *ix);
 /*
+ * Mark as used the destination messages that already belong to a source
+ * message (the state's records, this run's uploads), so that an identical
+ * twin is never "found" in its sibling's copy: by UID on an IMAP
+ * destination (the caller passes only UIDs of ix->uidvalidity), by file key
+ * in a directory (ix->uidvalidity 0).  Sorts uids[] and keys[].
+ */
+void dindex_claim(struct dindex *ix, uint32_t *uids, size_t nuids, const char **keys,
+		  size_t nkeys);
+/*
  * The unused destination message that is this one: same size and Message-ID;
  * when several qualify, or there is no Message-ID, the SHA-256 decides
- * (destination bodies read on demand).  NULL when none.
+ * (destination bodies read on demand), and among equal bytes the one with
+ * this INTERNALDATE, so that twins keep their own dates.  NULL when none.
  */
 struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *id,
-			    const char *message_id, uint64_t size, const char *sha);
+			    const char *message_id, uint64_t size, const char *sha,
+			    long long internaldate);
 
 /* Flags as sets: equal when the same flags, in any order (system flags any case). */
 int flags_equal(const char *a, const char *b);

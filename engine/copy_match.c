@@ -4,9 +4,12 @@
  * comparing flag sets.
  *
  * A destination message is used at most once, so a source folder holding the
- * same message twice keeps two copies.  Message-ID + size decides when it
- * points at exactly one candidate; otherwise (no Message-ID, duplicates) the
- * SHA-256 of the bytes decides, and destination bodies are read only then.
+ * same message twice keeps two copies; one that a record already gives to
+ * another source message is used up before matching starts (dindex_claim).
+ * Message-ID + size decides when it points at exactly one candidate;
+ * otherwise (no Message-ID, duplicates) the SHA-256 of the bytes decides,
+ * and destination bodies are read only then; among equal bytes the
+ * INTERNALDATE picks, because twins differ only in date and flags.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +55,31 @@ void dindex_free(struct dindex *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void dindex_claim(struct dindex *ix, uint32_t *uids, size_t nuids, const char **keys,
+		  size_t nkeys)
+{
+	qsort(uids, nuids, sizeof(*uids), uid_cmp);
+	qsort(keys, nkeys, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < ix->n; i++) {
+		const struct store_msg *m = ix->e[i].m;
+		if (ix->uidvalidity ? m->uid && bsearch(&m->uid, uids, nuids, sizeof(*uids), uid_cmp)
+				    : m->key && bsearch(&m->key, keys, nkeys, sizeof(*keys), key_cmp))
+			ix->e[i].used = 1;
+	}
+}
+
 static int same_id(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -86,10 +114,11 @@ static enum ms_status hash_candidates(struct dindex *ix, struct msg_dest *d, con
 }
 
 struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *id,
-			    const char *message_id, uint64_t size, const char *sha)
+			    const char *message_id, uint64_t size, const char *sha,
+			    long long internaldate)
 {
 	size_t lo = 0, hi = ix->n, mid, cand = 0;
-	struct dmatch *one = NULL;
+	struct dmatch *one = NULL, *same_bytes = NULL;
 
 	while (lo < hi) { /* first entry of this size */
 		mid = (lo + hi) / 2;
@@ -110,10 +139,15 @@ struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *i
 	/* ambiguous: the bytes decide */
 	if (!sha || !d->ops->read || hash_candidates(ix, d, id, lo, hi))
 		return message_id ? one : NULL;
-	for (size_t i = lo; i < hi; i++)
-		if (!ix->e[i].used && !strcmp(ix->e[i].sha, sha))
+	for (size_t i = lo; i < hi; i++) {
+		if (ix->e[i].used || strcmp(ix->e[i].sha, sha))
+			continue;
+		if (ix->e[i].m->internaldate == internaldate)
 			return &ix->e[i];
-	return NULL;
+		if (!same_bytes)
+			same_bytes = &ix->e[i];
+	}
+	return same_bytes;
 }
 
 /* ---- flags ---- */
