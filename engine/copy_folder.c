@@ -29,6 +29,7 @@ struct item {
 	struct store_msg *m;
 	struct state_rec *rec;  /* the state's record, or NULL */
 	int need_match;         /* may already be at the destination */
+	int twin;               /* another message of the folder: same size and Message-ID */
 };
 
 /* A destination message this run gave to a source message (claim_owned()). */
@@ -298,20 +299,57 @@ static enum ms_status index_old(struct fctx *f)
 	return MS_OK;
 }
 
+static int size_id_cmp(const void *a, const void *b)
+{
+	const struct store_msg *x = *(const struct store_msg *const *)a;
+	const struct store_msg *y = *(const struct store_msg *const *)b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	if (!x->message_id || !y->message_id)
+		return !!x->message_id - !!y->message_id;
+	return strcmp(x->message_id, y->message_id);
+}
+
+/* twin[i]: another message of the folder has f->m[i]'s size and Message-ID. */
+static char *find_twins(const struct fctx *f)
+{
+	const struct store_msg **v = calloc(f->n + 1, sizeof(*v));
+	char *twin = calloc(f->n + 1, 1);
+
+	if (!v || !twin) {
+		free(twin);
+		twin = NULL;
+		goto out;
+	}
+	for (size_t i = 0; i < f->n; i++)
+		v[i] = &f->m[i];
+	qsort(v, f->n, sizeof(*v), size_id_cmp);
+	for (size_t i = 0; i + 1 < f->n; i++)
+		if (!size_id_cmp(&v[i], &v[i + 1]))
+			twin[v[i] - f->m] = twin[v[i + 1] - f->m] = 1;
+out:
+	free(v);
+	return twin;
+}
+
 static enum ms_status classify(struct fctx *f)
 {
 	int match_all = f->r->o->dedupe || !f->r->o->state;
+	char *twin = find_twins(f);
 
 	f->items = calloc(f->n + 1, sizeof(*f->items));
 	f->upd = calloc(f->n + 1, sizeof(*f->upd));
-	if (!f->items || !f->upd)
+	if (!f->items || !f->upd || !twin) {
+		free(twin);
 		return MS_ERR_NOMEM;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		struct store_msg *m = &f->m[i];
 		struct state_rec *rec = state_find(f->recs, f->nrec, f->v, m->key);
 		if (rec && rec->status == STATE_COPIED) {
 			if (!flags_equal(rec->flags, m->flags))
-				f->upd[f->nupd++] = (struct item){ m, rec, 0 };
+				f->upd[f->nupd++] = (struct item){ m, rec, 0, 0 };
 			else
 				f->r->stats->unchanged++;
 			continue;
@@ -319,9 +357,10 @@ static enum ms_status classify(struct fctx *f)
 		if (!take_message(f, m))
 			continue;
 		struct item *it = &f->items[f->nitems++];
-		*it = (struct item){ m, rec, match_all };
+		*it = (struct item){ m, rec, match_all, twin[i] };
 		it->need_match |= earlier_upload(it) != 0;
 	}
+	free(twin);
 	return index_old(f);
 }
 
@@ -411,19 +450,18 @@ static int match_dest(struct fctx *f, struct dindex *ix, struct up *u)
 	uint64_t size = u->size;
 	struct dmatch *dm;
 	struct state_rec r;
-	const char *sha;
+	struct dwant w;
 
 	if (!ix->n) /* nothing there to be it: no need for the hash */
 		return 0;
-	sha = up_sha(u);
-	dm = dindex_match(ix, f->w->dst, f->did, it->m->message_id, size, sha,
-			  it->m->internaldate);
+	w = (struct dwant){ it->m->message_id, size, up_sha(u), it->m->internaldate, it->twin };
+	dm = dindex_match(ix, f->w->dst, f->did, &w);
 	if (!dm)
 		return 0;
 	dm->used = 1;
 	r = base_rec(f, it->m, STATE_COPIED);
 	r.size = size;
-	snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
+	snprintf(r.sha256, sizeof(r.sha256), "%s", w.sha);
 	r.dest_uidvalidity = ix->uidvalidity;
 	r.dest_uid = dm->m->uid;
 	r.dest_key = dm->m->key;

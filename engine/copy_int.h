@@ -99,6 +99,15 @@ void dindex_free(struct dindex *ix);
  */
 void dindex_claim(struct dindex *ix, uint32_t *uids, size_t nuids, const char **keys,
 		  size_t nkeys);
+/* What dindex_match() looks for. */
+struct dwant {
+	const char *message_id;    /* NULL when absent */
+	uint64_t size;
+	const char *sha;           /* of the bytes; NULL when not known */
+	long long internaldate;
+	int twin;                  /* another source message of the folder has this
+				      size and Message-ID: only a copy of this date */
+};
 /*
  * The unused destination message that is this one: same size and Message-ID;
  * when several qualify, or there is no Message-ID, the SHA-256 decides
@@ -106,8 +115,7 @@ void dindex_claim(struct dindex *ix, uint32_t *uids, size_t nuids, const char **
  * this INTERNALDATE, so that twins keep their own dates.  NULL when none.
  */
 struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *id,
-			    const char *message_id, uint64_t size, const char *sha,
-			    long long internaldate);
+			    const struct dwant *w);
 
 /* Flags as sets: equal when the same flags, in any order (system flags any case). */
 int flags_equal(const char *a, const char *b);

@@ -9,7 +9,9 @@
  * Message-ID + size decides when it points at exactly one candidate;
  * otherwise (no Message-ID, duplicates) the SHA-256 of the bytes decides,
  * and destination bodies are read only then; among equal bytes the
- * INTERNALDATE picks, because twins differ only in date and flags.
+ * INTERNALDATE picks.  A twin (another message of the source folder has the
+ * same size and Message-ID) only takes a copy of its own date: our uploads
+ * keep INTERNALDATE, and that is all that tells two identical copies apart.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,36 +115,42 @@ static enum ms_status hash_candidates(struct dindex *ix, struct msg_dest *d, con
 	return st;
 }
 
+/* A candidate for w: not taken, same Message-ID, and for a twin the same date. */
+static int usable(const struct dmatch *e, const struct dwant *w)
+{
+	return !e->used && same_id(e->m->message_id, w->message_id) &&
+	       (!w->twin || e->m->internaldate == w->internaldate);
+}
+
 struct dmatch *dindex_match(struct dindex *ix, struct msg_dest *d, const char *id,
-			    const char *message_id, uint64_t size, const char *sha,
-			    long long internaldate)
+			    const struct dwant *w)
 {
 	size_t lo = 0, hi = ix->n, mid, cand = 0;
 	struct dmatch *one = NULL, *same_bytes = NULL;
 
 	while (lo < hi) { /* first entry of this size */
 		mid = (lo + hi) / 2;
-		if (ix->e[mid].m->size < size)
+		if (ix->e[mid].m->size < w->size)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (hi = lo; hi < ix->n && ix->e[hi].m->size == size; hi++)
-		if (!ix->e[hi].used && same_id(ix->e[hi].m->message_id, message_id)) {
+	for (hi = lo; hi < ix->n && ix->e[hi].m->size == w->size; hi++)
+		if (usable(&ix->e[hi], w)) {
 			cand++;
 			one = &ix->e[hi];
 		}
 	if (!cand)
 		return NULL;
-	if (cand == 1 && message_id)
+	if (cand == 1 && w->message_id)
 		return one;
 	/* ambiguous: the bytes decide */
-	if (!sha || !d->ops->read || hash_candidates(ix, d, id, lo, hi))
-		return message_id ? one : NULL;
+	if (!w->sha || !d->ops->read || hash_candidates(ix, d, id, lo, hi))
+		return w->message_id ? one : NULL;
 	for (size_t i = lo; i < hi; i++) {
-		if (ix->e[i].used || strcmp(ix->e[i].sha, sha))
+		if (!usable(&ix->e[i], w) || strcmp(ix->e[i].sha, w->sha))
 			continue;
-		if (ix->e[i].m->internaldate == internaldate)
+		if (ix->e[i].m->internaldate == w->internaldate)
 			return &ix->e[i];
 		if (!same_bytes)
 			same_bytes = &ix->e[i];

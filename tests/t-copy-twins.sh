@@ -8,7 +8,8 @@
 #    batch and the re-check after a lost connection): both are copied;
 #  - matching without state against copies another tool made in another
 #    order pairs each twin with the copy of the same date, so flags are not
-#    swapped across dates;
+#    swapped across dates; with only one twin's copy there, the other twin
+#    does not take it (a twin only takes a copy of its own date);
 #  - a kill -9 after the server stored both twins but before the state
 #    recorded them, then a re-run: each twin once, flags and dates its own.
 set -u
@@ -81,6 +82,15 @@ assert_eq "$?" 0 "the run without state exits 0"
 assert_contains "$(tail -n1 "$T/out")" '"matched":2,' "without state both twins were found"
 assert_eq "$(folder_dump dst bob Twins)" "$want" \
 	"without state: the flags stay with the copy of the same date"
+
+# 2b. No state, only the newer twin's copy there: the older twin (listed
+# first) must not take it; the newer one finds it, the older is uploaded.
+reset_dest
+seed_message dst bob Twins "$TWIN" '\Seen \Answered $Forwarded' "$NEW_DATE" >/dev/null
+ms_copy --no-state --include Twins --progress json "$SRC_URL" "$DST_URL" >"$T/out" 2>&1
+assert_eq "$?" 0 "the run without state against one copy exits 0"
+assert_contains "$(tail -n1 "$T/out")" '"copied":1,"bytes":984,"matched":1,' "one twin found, the other uploaded"
+assert_eq "$(folder_dump dst bob Twins)" "$want" "one copy there: each twin ends up with its own"
 
 # 3. Killed after the server stored both twins, before the state knew.
 reset_dest
