@@ -14,11 +14,14 @@
  * held until its client closes it).  The fault fires once.  Without --c2s
  * or --s2c it only relays.
  *
- * One thread, poll(), at most MAX_PAIRS connections; test tool, not
+ * One thread, poll(), at most MAX_PAIRS connections, non-blocking sockets:
+ * a peer that stops reading (a server waiting on a lock) holds up only its
+ * own connection, as on a real network, never the others.  Test tool, not
  * installed.  Exit status 0; 2 on a usage or set-up error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,8 +36,14 @@
 
 enum dir { C2S, S2C };
 
+enum after { GO_ON, CUT, STALL }; /* once the bytes before the fault are out */
+
 struct pair {
 	int fd[2];      /* [0] client side, [1] server side; -1 when unused */
+	char buf[2][CHUNK]; /* buf[s]: read from side s, not yet written to !s */
+	size_t len[2], off[2];
+	enum after after;
+	int after_side; /* whose buffer holds the last bytes before the fault */
 	int stalled;
 };
 
@@ -59,8 +68,17 @@ static void pair_close(struct pair *p)
 		if (p->fd[i] >= 0)
 			close(p->fd[i]);
 		p->fd[i] = -1;
+		p->len[i] = p->off[i] = 0;
 	}
+	p->after = GO_ON;
 	p->stalled = 0;
+}
+
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ? -1 : 0;
 }
 
 static int listen_on(int *port)
@@ -86,7 +104,7 @@ static int connect_to(int port)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if (fd >= 0 && (connect(fd, (struct sockaddr *)&a, sizeof(a)) || nonblocking(fd))) {
 		close(fd);
 		return -1;
 	}
@@ -99,7 +117,7 @@ static void accept_one(struct relay *r)
 
 	if (c < 0)
 		return;
-	s = connect_to(r->to_port);
+	s = nonblocking(c) ? -1 : connect_to(r->to_port);
 	for (int i = 0; s >= 0 && i < MAX_PAIRS; i++) {
 		if (r->p[i].fd[0] >= 0)
 			continue;
@@ -122,47 +140,54 @@ static size_t allowance(struct relay *r, enum dir d, size_t n)
 	return (size_t)(r->limit - r->count);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* Write what side `from` left in its buffer to the other side; -1: broken. */
+static int drain(struct pair *p, int from)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
+	while (p->off[from] < p->len[from]) {
+		ssize_t w = write(p->fd[!from], p->buf[from] + p->off[from],
+				  p->len[from] - p->off[from]);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
 		if (w <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		p->off[from] += (size_t)w;
+	}
+	p->len[from] = p->off[from] = 0;
+	if (p->after != GO_ON && from == p->after_side) {
+		if (p->after == CUT)
+			return -1;
+		p->stalled = 1;
 	}
 	return 0;
 }
 
-/* Move what is readable on side `from` of pair p; cut or stall on the fault. */
+/* Read what side `from` has (its buffer is empty); cut or stall on the fault. */
 static void forward(struct relay *r, struct pair *p, int from)
 {
-	char buf[CHUNK];
 	enum dir d = from == 0 ? C2S : S2C;
-	ssize_t n = read(p->fd[from], buf, sizeof(buf));
+	ssize_t n = read(p->fd[from], p->buf[from], sizeof(p->buf[from]));
 	size_t ok;
 
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
 	if (n <= 0) {
 		pair_close(p);
 		return;
 	}
 	ok = allowance(r, d, (size_t)n);
-	if (ok && write_all(p->fd[!from], buf, ok)) {
-		pair_close(p);
-		return;
-	}
 	if (d == r->dir && !r->fired)
 		r->count += ok;
-	if (ok == (size_t)n)
-		return;
-	r->fired = 1;
-	fprintf(stderr, "relay: fault after %llu bytes %s: %s\n", r->count,
-		d == C2S ? "client->server" : "server->client", r->stall ? "stalled" : "cut");
-	if (r->stall)
-		p->stalled = 1;
-	else
+	p->len[from] = ok;
+	if (ok < (size_t)n) {
+		r->fired = 1;
+		p->after = r->stall ? STALL : CUT;
+		p->after_side = from;
+		fprintf(stderr, "relay: fault after %llu bytes %s: %s\n", r->count,
+			d == C2S ? "client->server" : "server->client", r->stall ? "stalled" : "cut");
+	}
+	if (drain(p, from))
 		pair_close(p);
 }
 
@@ -190,10 +215,18 @@ static void loop(struct relay *r)
 		}
 		for (int i = 0; i < MAX_PAIRS; i++)
 			for (int s = 0; s < 2 && r->p[i].fd[0] >= 0; s++) {
+				struct pair *p = &r->p[i];
+				short ev = 0;
 				/* a stalled pair: only watch the client hang up */
-				if (r->p[i].stalled && s == 1)
+				if (p->stalled && s == 1)
 					continue;
-				pf[n] = (struct pollfd){ .fd = r->p[i].fd[s], .events = POLLIN };
+				if (p->stalled || (!p->len[s] && p->after == GO_ON))
+					ev |= POLLIN;
+				if (!p->stalled && p->len[!s])
+					ev |= POLLOUT;
+				if (!ev)
+					continue;
+				pf[n] = (struct pollfd){ .fd = p->fd[s], .events = ev };
 				who[n++] = i * 2 + s;
 			}
 		if (poll(pf, (nfds_t)n, -1) < 0) {
@@ -212,13 +245,21 @@ static void loop(struct relay *r)
 			struct pair *p = &r->p[who[k] / 2];
 			if (p->fd[0] < 0 || p->fd[who[k] % 2] != pf[k].fd)
 				continue; /* closed earlier in this round */
+			int side = who[k] % 2;
 			if (p->stalled) {
 				char c;
 				if (read(p->fd[0], &c, 1) <= 0)
 					pair_close(p);
 				continue;
 			}
-			forward(r, p, who[k] % 2);
+			if ((pf[k].revents & (POLLOUT | POLLERR | POLLHUP)) && p->len[!side] &&
+			    drain(p, !side)) {
+				pair_close(p);
+				continue;
+			}
+			if ((pf[k].revents & (POLLIN | POLLERR | POLLHUP)) && !p->len[side] &&
+			    p->after == GO_ON)
+				forward(r, p, side);
 		}
 		if (r->fired && r->then_exit && r->lfd >= 0) {
 			close(r->lfd);
