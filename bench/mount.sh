@@ -4,7 +4,11 @@
 # figures.  Side by side in one run:
 #   1. cat of every message of a 10,000-message INBOX (the corpus, cycled)
 #      through the mount  vs  one raw `UID FETCH 1:* BODY.PEEK[]`
-#      vs  mbsync pulling the same INBOX into a local Maildir;
+#      vs  mbsync pulling the same INBOX into a local Maildir.  The cat runs
+#      twice on fresh mounts: into `wc -c` (which counts the bytes), and
+#      into /dev/null, a reader as cheap as the raw fetch's (which reads and
+#      drops): on 2 cores the pipe to wc costs the mount a share of the CPU
+#      that its daemon and the server need;
 #   2. ls -l of a 100,000-message folder, cold (first listing) and warm;
 #   3. peak RSS of the mount daemon after reading everything.
 # Each mount figure is the median of RUNS runs, and each run measures its
@@ -63,36 +67,64 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clo
 TCK=$(getconf CLK_TCK)
 META="UID FLAGS INTERNALDATE RFC822.SIZE"
 
-# 1. raw fetch vs cat through the mount, RUNS pairs
-M=$T/mnt
-raws="" mounts="" ratios="" cpus="" rssmax=0
-for i in $(seq "$RUNS"); do
-	read -r rawbytes rawsecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" INBOX)
+# cat_all DIR wc|null: cat every file below DIR into wc -c (prints the byte
+# count) or into /dev/null (prints nothing).
+cat_all() {
+	if [ "$2" = wc ]; then
+		find "$1" -type f -print0 | xargs -0 cat | wc -c
+	else
+		find "$1" -type f -print0 | xargs -0 cat >/dev/null
+	fi
+}
+
+# mount_cat wc|null: on a fresh mount, SECS (and BYTES with wc) of cat_all,
+# CPU (the daemon's, during the cat) and RSS (its peak).
+mount_cat() {
+	local c0 t0
 	mount_start src alice "$M" "cache_max=64M"
 	ls "$M/INBOX/cur" >/dev/null
 	c0=$(cpu_ticks "$MOUNT_PID")
 	t0=$(now)
-	bytes=$(find "$M/INBOX/cur" -type f -print0 | xargs -0 cat | wc -c)
-	s=$(el "$t0" "$(now)")
-	cpu=$(awk -v a="$c0" -v b="$(cpu_ticks "$MOUNT_PID")" -v t="$TCK" 'BEGIN {printf "%.2f", (b - a) / t}')
-	rss=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
-	[ "$rss" -gt "$rssmax" ] && rssmax=$rss
+	BYTES=$(cat_all "$M/INBOX/cur" "$1")
+	SECS=$(el "$t0" "$(now)")
+	CPU=$(awk -v a="$c0" -v b="$(cpu_ticks "$MOUNT_PID")" -v t="$TCK" 'BEGIN {printf "%.2f", (b - a) / t}')
+	RSS=$(awk '/VmHWM/ {print $2}' "/proc/$MOUNT_PID/status")
 	mount_stop "$M"
-	[ "$bytes" = "$rawbytes" ] || echo "# run $i: mount gave $bytes bytes, raw $rawbytes"
-	r=$(mbs "$rawbytes" "$rawsecs") m=$(mbs "$bytes" "$s")
-	echo "# run $i: raw $r MB/s, mount $m MB/s ($(pct "$m" "$r")%), mount daemon CPU $cpu s"
+}
+
+# 1. raw fetch vs cat through the mount, RUNS triples
+M=$T/mnt
+raws="" mounts="" ratios="" cpus="" nulls="" nratios="" rssmax=0
+for i in $(seq "$RUNS"); do
+	read -r rawbytes rawsecs < <("$HARNESS_PYTHON" "$HERE/rawfetch.py" "$SRC_PORT" alice "$PW" INBOX)
+	mount_cat wc
+	[ "$BYTES" = "$rawbytes" ] || echo "# run $i: mount gave $BYTES bytes, raw $rawbytes"
+	r=$(mbs "$rawbytes" "$rawsecs") m=$(mbs "$BYTES" "$SECS") cpu=$CPU
+	[ "$RSS" -gt "$rssmax" ] && rssmax=$RSS
+	mount_cat null
+	[ "$RSS" -gt "$rssmax" ] && rssmax=$RSS
+	z=$(mbs "$rawbytes" "$SECS")
+	echo "# run $i: raw $r MB/s, mount cat|wc $m MB/s ($(pct "$m" "$r")%), cat>/dev/null $z MB/s" \
+		"($(pct "$z" "$r")%), mount daemon CPU $cpu / $CPU s"
 	raws+=" $r" mounts+=" $m" ratios+=" $(pct "$m" "$r")" cpus+=" $cpu"
+	nulls+=" $z" nratios+=" $(pct "$z" "$r")"
 done
 echo "raw UID FETCH 1:* BODY.PEEK[] of $NMSG messages ($rawbytes bytes): $(echo "$raws" | median) MB/s (median of $RUNS)"
-echo "mount: cat of the same: $(echo "$mounts" | median) MB/s = $(echo "$ratios" | median)% of raw (median of the per-run ratios)"
-echo "mount: CPU of the mount daemon (user + system) during that cat: $(echo "$cpus" | median) s"
+echo "mount: cat of the same into wc -c: $(echo "$mounts" | median) MB/s = $(echo "$ratios" | median)% of raw (median of the per-run ratios)"
+echo "mount: cat of the same into /dev/null: $(echo "$nulls" | median) MB/s = $(echo "$nratios" | median)% of raw"
+echo "mount: CPU of the mount daemon (user + system) during the cat into wc: $(echo "$cpus" | median) s"
 echo "mount: peak RSS after reading everything (cache_max=64M): $((rssmax / 1024)) MB"
-t0=$(now)
-lbytes=$(find "$MD/cur" -type f -print0 | xargs -0 cat | wc -c)
-s=$(el "$t0" "$(now)")
-echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache): $(mbs "$lbytes" "$s") MB/s" \
-	"= $(pct "$(mbs "$lbytes" "$s")" "$(echo "$raws" | median)")% of raw; the mount's cat is" \
-	"$(pct "$(echo "$mounts" | median)" "$(mbs "$lbytes" "$s")")% of it"
+lbytes=$(find "$MD/cur" -type f -printf '%s\n' | awk '{n += $1} END {print n}')
+for how in wc null; do
+	t0=$(now)
+	cat_all "$MD/cur" "$how" >/dev/null
+	s=$(el "$t0" "$(now)")
+	lm=$(mbs "$lbytes" "$s")
+	if [ "$how" = wc ]; then mm=$(echo "$mounts" | median); else mm=$(echo "$nulls" | median); fi
+	echo "floor: cat of the same $NMSG files in Dovecot's own local Maildir (page cache) into" \
+		"$([ "$how" = wc ] && echo "wc -c" || echo /dev/null): $lm MB/s = $(pct "$lm" "$(echo "$raws" | median)")% of raw;" \
+		"the mount's is $(pct "$mm" "$lm")% of it"
+done
 mount_start src alice "$M" "cache_max=64M"
 find "$M/INBOX/cur" -type f -print0 | xargs -0 cat >/dev/null
 t0=$(now)
