@@ -40,6 +40,7 @@ struct batch {
 	int streaming;      /* 1: it goes there as it comes (streams()) */
 	enum pool_kind kind; /* POOL_BODY for an open's batch, POOL_AHEAD in the background */
 	uint32_t trip_uid;  /* kept out of the page cache: its READ starts the next batch */
+	int storing;        /* 1 + its slot in f->pf_storing while it stores a body, else 0 */
 };
 
 /*
@@ -78,22 +79,45 @@ static int waits_for(const struct folder *f, uint32_t uid)
 	return 0;
 }
 
+static int being_stored(const struct folder *f, uint32_t uid)
+{
+	for (int i = 0; i < PF_STORING_MAX; i++)
+		if (f->pf_storing[i] == uid)
+			return 1;
+	return 0;
+}
+
 /*
  * 1 when an unopened READ waits for uid (its pages are locked: storing
  * into them would wait for that READ, which waits for us); else uid is
  * marked as being stored, and a READ that comes for it from now on
- * fetches it itself.
+ * fetches it itself.  Each batch has its own mark: an open's batch and the
+ * background one store at the same time, and one clearing the other's
+ * mark would let a READ wait for a body whose store waits for that READ.
  */
-static int awaited(struct folder *f, uint32_t uid)
+static int awaited(struct batch *bt, uint32_t uid)
 {
-	int w;
+	struct folder *f = bt->f;
+	int w, k = 0;
 
 	pthread_mutex_lock(&f->mu);
 	w = waits_for(f, uid);
-	if (!w)
-		f->pf_storing = uid;
+	while (!w && k < PF_STORING_MAX && f->pf_storing[k])
+		k++;
+	if (!w && k < PF_STORING_MAX) {
+		f->pf_storing[k] = uid;
+		bt->storing = k + 1;
+	}
 	pthread_mutex_unlock(&f->mu);
-	return w;
+	return w || !bt->storing; /* no free mark (cannot happen): keep it out */
+}
+
+/* Under f->mu: the batch stores nothing now. */
+static void clear_mark(struct batch *bt)
+{
+	if (bt->storing)
+		bt->f->pf_storing[bt->storing - 1] = 0;
+	bt->storing = 0;
 }
 
 /*
@@ -115,7 +139,7 @@ static int noted(const struct batch *bt, uint32_t uid, uint64_t n)
 /* A body over GATHER_MAX streams into the page cache as it comes (pagepush.h). */
 static int streams(struct batch *bt, uint32_t uid, uint64_t n)
 {
-	return n > GATHER_MAX && noted(bt, uid, n) && !awaited(bt->f, uid) &&
+	return n > GATHER_MAX && noted(bt, uid, n) && !awaited(bt, uid) &&
 	       !push_begin(&bt->push, bt->fs->se, tree_msg_ino(bt->f, uid));
 }
 
@@ -193,7 +217,7 @@ static struct body *b_body(struct batch *bt)
 		return push_end(&bt->push) ? NULL : body_new(NULL, bt->push.off, ino, bt->uidvalidity);
 	diskcache_put(bt->fs->dcache, bt->f->raw, bt->uidvalidity, bt->uid, bt->b->data, n);
 	/* bodies READs wait for stay out of the page cache, whose pages they hold */
-	if (bt->store && !awaited(bt->f, bt->uid) && to_page_cache(bt, bt->uid, bt->b->data, n) &&
+	if (bt->store && !awaited(bt, bt->uid) && to_page_cache(bt, bt->uid, bt->b->data, n) &&
 	    noted(bt, bt->uid, n))
 		return body_new(NULL, n, ino, bt->uidvalidity);
 	if (!(data = gathered_bytes(bt->b, n)) || !(b = body_new(data, n, ino, bt->uidvalidity)))
@@ -214,7 +238,7 @@ static enum ms_status b_end(void *ctx)
 	if (b)
 		bodycache_add(bt->fs->cache, b);
 	pthread_mutex_lock(&bt->f->mu); /* wake opens waiting for a background batch */
-	bt->f->pf_storing = 0;
+	clear_mark(bt);
 	pthread_cond_broadcast(&bt->f->cv);
 	pthread_mutex_unlock(&bt->f->mu);
 	if (!b) /* a page the kernel refused: the open fetches the message */
@@ -349,12 +373,25 @@ static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 	return st;
 }
 
+/* A fetch cut short in a body leaves its store mark: clear it. */
+static void unmark(struct batch *bt)
+{
+	if (!bt->storing)
+		return;
+	pthread_mutex_lock(&bt->f->mu);
+	clear_mark(bt);
+	pthread_cond_broadcast(&bt->f->cv);
+	pthread_mutex_unlock(&bt->f->mu);
+}
+
 static enum ms_status fetch_batch(struct batch *bt, const char *set)
 {
 	enum ms_status st = fetch_batch_once(bt, set);
 
+	unmark(bt);
 	if (st == MS_ERR_CLOSED) /* died while idle (autologout): once more */
 		st = fetch_batch_once(bt, set);
+	unmark(bt);
 	return st;
 }
 
@@ -379,7 +416,7 @@ struct body *ra_wait(struct msfs *fs, struct folder *f, uint32_t uid, uint32_t u
 	pthread_mutex_lock(&f->mu);
 	for (k = 0; k < n && f->pf_wait[k]; k++)
 		;
-	if (k < n && f->pf_storing != uid) {
+	if (k < n && !being_stored(f, uid)) {
 		f->pf_wait[k] = uid;
 		while (f->pf_busy && uid >= f->pf_first && uid <= f->pf_last &&
 		       !(b = bodycache_get(fs->cache, ino, uidvalidity)))

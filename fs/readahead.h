@@ -50,7 +50,7 @@ unsigned ra_window(struct folder *f, const struct listing *l, size_t idx);
  * The body of uid from a background batch in flight, waiting for it up to
  * the deadlines; or from the body cache; or NULL.  The wait is registered
  * (struct folder's pf_wait), so the batch keeps that body out of the page
- * cache, whose pages an unopened READ holds locked; a body the batch is
+ * cache, whose pages an unopened READ holds locked; a body a batch is
  * storing already is not waited for (the READ must fetch it itself while
  * the store waits for its answer).
  */

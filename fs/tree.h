@@ -58,6 +58,8 @@ struct sizefix {
 	uint64_t size;
 };
 
+#define PF_STORING_MAX 10 /* connections= is at most 10 (options.c) */
+
 struct folder {
 	size_t idx;             /* message inode numbers use idx + 1 */
 	char *raw;              /* name on the wire (modified UTF-7) */
@@ -82,7 +84,9 @@ struct folder {
 	uint32_t pf_first, pf_last; /* UIDs of the background batch in flight */
 	int pf_busy;            /* a background batch is in flight (cv: each body) */
 	int pf_more;            /* the reader asked for more meanwhile: go on after it */
-	uint32_t pf_storing;    /* UID it is storing into the page cache now, or 0 */
+	/* UIDs batches are storing into the page cache now (0: free): one per
+	   batch at a time, and there is at most one batch per connection */
+	uint32_t pf_storing[PF_STORING_MAX];
 	uint32_t pf_wait[4];    /* UIDs unopened READs wait for: kept out of the page cache */
 };
 
