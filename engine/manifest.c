@@ -179,35 +179,50 @@ static int get_msgid(struct mp *p, char **out)
 	return *out ? 0 : FAIL(p, "out of memory");
 }
 
-/* One key of a message object. */
+/* The keys of a message object, a bit each; the first five must be there. */
+static const char *const msg_keys[] = { "path", "folder", "size", "sha256", "internaldate",
+					"flags", "keywords", "message_id", "uid", "uidvalidity" };
+#define MSG_KEYS_NEEDED 31u
+
+/*
+ * One key of a message object.  A key given twice is refused: flags and
+ * keywords add up, and a reader that took the last of the others would
+ * not read back what was written.
+ */
 static int msg_key(struct mp *p, const char *k, struct manifest_msg *msg, unsigned *seen)
 {
 	long long v = 0;
+	unsigned bit = 0;
 	int rc;
 
+	for (size_t i = 0; i < sizeof(msg_keys) / sizeof(msg_keys[0]) && !bit; i++)
+		if (!strcmp(k, msg_keys[i]))
+			bit = 1u << i;
+	if (!bit)
+		return jsonr_skip(p->j, jsonr_next(p->j));
+	if (*seen & bit)
+		return FAIL(p, "'%s' given twice in a message", k);
+	*seen |= bit;
 	if (!strcmp(k, "path"))
-		return (*seen |= 1, get_str(p, &msg->path, MANIFEST_PATH_MAX));
+		return get_str(p, &msg->path, MANIFEST_PATH_MAX);
 	if (!strcmp(k, "folder"))
-		return (*seen |= 2, get_str(p, &msg->folder, MANIFEST_PATH_MAX));
+		return get_str(p, &msg->folder, MANIFEST_PATH_MAX);
 	if (!strcmp(k, "size")) {
 		rc = get_int(p, 0, (long long)MANIFEST_MSG_SIZE_MAX, &v);
 		msg->size = (uint64_t)v;
-		return (*seen |= 4, rc);
+		return rc;
 	}
 	if (!strcmp(k, "sha256"))
-		return (*seen |= 8, get_sha(p, msg->sha256));
+		return get_sha(p, msg->sha256);
 	if (!strcmp(k, "internaldate"))
-		return (*seen |= 16, get_date(p, msg));
+		return get_date(p, msg);
 	if (!strcmp(k, "flags") || !strcmp(k, "keywords"))
 		return get_flags(p, &msg->flags, k[0] == 'f');
 	if (!strcmp(k, "message_id"))
 		return get_msgid(p, &msg->message_id);
-	if (!strcmp(k, "uid") || !strcmp(k, "uidvalidity")) {
-		rc = get_int(p, 0, UINT32_MAX, &v);
-		*(k[3] ? &msg->uidvalidity : &msg->uid) = (uint32_t)v;
-		return rc;
-	}
-	return jsonr_skip(p->j, jsonr_next(p->j));
+	rc = get_int(p, 0, UINT32_MAX, &v); /* uid, uidvalidity */
+	*(k[3] ? &msg->uidvalidity : &msg->uid) = (uint32_t)v;
+	return rc;
 }
 
 static int folder_key(struct mp *p, const char *k, struct manifest_folder *f)
@@ -243,7 +258,7 @@ static int entry(struct mp *p, void *e, int is_msg)
 	}
 	if (rc || t != JT_OBJ_END)
 		return rc ? rc : t == JT_ERR ? -1 : FAIL(p, "expected a key");
-	if (is_msg && seen != 31)
+	if (is_msg && (seen & MSG_KEYS_NEEDED) != MSG_KEYS_NEEDED)
 		return FAIL(p, "a message needs path, folder, size, sha256 and internaldate");
 	if (!is_msg && !((struct manifest_folder *)e)->name)
 		return FAIL(p, "a folder needs a name");

@@ -148,6 +148,12 @@ static void test_manifest_read(void)
 	refused("\"bytes\":3}", "\"bytes\":3}x", "after the document");
 	refused("\"bytes\":3}", "\"bytes\":3", "end of document");
 	refused("[\"\\\\Sent\"]", "[\"\\\\Bogus\"]", "special use");
+	/* flags and keywords given twice would add up (found by fuzz_manifest) */
+	refused("\"keywords\":[\"$Forwarded\"],",
+		"\"keywords\":[\"$Forwarded\"],\"flags\":[\"\\\\Seen\"],", "twice");
+	refused("\"keywords\":[\"$Forwarded\"],",
+		"\"keywords\":[\"$Forwarded\"],\"keywords\":[\"$Junk\"],", "twice");
+	refused("\"uid\":1,", "\"uid\":1,\"uid\":2,", "twice");
 }
 
 static void test_manifest_roundtrip(void)
