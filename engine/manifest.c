@@ -191,38 +191,34 @@ static const char *const msg_keys[] = { "path", "folder", "size", "sha256", "int
  */
 static int msg_key(struct mp *p, const char *k, struct manifest_msg *msg, unsigned *seen)
 {
+	size_t i = 0, n = sizeof(msg_keys) / sizeof(msg_keys[0]);
 	long long v = 0;
-	unsigned bit = 0;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(msg_keys) / sizeof(msg_keys[0]) && !bit; i++)
-		if (!strcmp(k, msg_keys[i]))
-			bit = 1u << i;
-	if (!bit)
+	while (i < n && strcmp(k, msg_keys[i]))
+		i++;
+	if (i == n)
 		return jsonr_skip(p->j, jsonr_next(p->j));
-	if (*seen & bit)
+	if (*seen & (1u << i))
 		return FAIL(p, "'%s' given twice in a message", k);
-	*seen |= bit;
-	if (!strcmp(k, "path"))
-		return get_str(p, &msg->path, MANIFEST_PATH_MAX);
-	if (!strcmp(k, "folder"))
-		return get_str(p, &msg->folder, MANIFEST_PATH_MAX);
-	if (!strcmp(k, "size")) {
+	*seen |= 1u << i;
+	switch (i) {
+	case 0: return get_str(p, &msg->path, MANIFEST_PATH_MAX);
+	case 1: return get_str(p, &msg->folder, MANIFEST_PATH_MAX);
+	case 2:
 		rc = get_int(p, 0, (long long)MANIFEST_MSG_SIZE_MAX, &v);
 		msg->size = (uint64_t)v;
 		return rc;
+	case 3: return get_sha(p, msg->sha256);
+	case 4: return get_date(p, msg);
+	case 5: /* fall through: flags and keywords share one list */
+	case 6: return get_flags(p, &msg->flags, i == 5);
+	case 7: return get_msgid(p, &msg->message_id);
+	default: /* uid, uidvalidity */
+		rc = get_int(p, 0, UINT32_MAX, &v);
+		*(i == 9 ? &msg->uidvalidity : &msg->uid) = (uint32_t)v;
+		return rc;
 	}
-	if (!strcmp(k, "sha256"))
-		return get_sha(p, msg->sha256);
-	if (!strcmp(k, "internaldate"))
-		return get_date(p, msg);
-	if (!strcmp(k, "flags") || !strcmp(k, "keywords"))
-		return get_flags(p, &msg->flags, k[0] == 'f');
-	if (!strcmp(k, "message_id"))
-		return get_msgid(p, &msg->message_id);
-	rc = get_int(p, 0, UINT32_MAX, &v); /* uid, uidvalidity */
-	*(k[3] ? &msg->uidvalidity : &msg->uid) = (uint32_t)v;
-	return rc;
 }
 
 static int folder_key(struct mp *p, const char *k, struct manifest_folder *f)
