@@ -1,0 +1,338 @@
+/*
+ * test_folder_role.c - folder roles: attributes, the table of names in each
+ * language, case and prefix variants.
+ *
+ *   $ build/tests/test_folder_role
+ *   N passed, 0 failed
+ */
+#include <stdlib.h>
+#include "folder_role.h"
+#include "unit.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Names as servers list them, written here by hand (not read back from the table). */
+static const struct {
+	const char *name;
+	enum role role;
+} names[] = {
+    /* English */
+    {"Sent", ROLE_SENT},
+    {"Sent Items", ROLE_SENT},
+    {"Sent Messages", ROLE_SENT},
+    {"Sent Mail", ROLE_SENT},
+    {"[Gmail]/Sent Mail", ROLE_SENT},
+    {"Deleted Items", ROLE_TRASH},
+    {"Deleted Messages", ROLE_TRASH},
+    {"Trash", ROLE_TRASH},
+    {"Bin", ROLE_TRASH},
+    {"[Google Mail]/Bin", ROLE_TRASH},
+    {"Junk", ROLE_JUNK},
+    {"Junk Email", ROLE_JUNK},
+    {"Junk E-Mail", ROLE_JUNK},
+    {"Spam", ROLE_JUNK},
+    {"Bulk Mail", ROLE_JUNK},
+    {"Drafts", ROLE_DRAFTS},
+    {"Archive", ROLE_ARCHIVE},
+    {"Archives", ROLE_ARCHIVE},
+    {"All Mail", ROLE_ALL},
+    {"[Gmail]/All Mail", ROLE_ALL},
+    {"[Gmail]/Starred", ROLE_FLAGGED},
+    {"[Gmail]/Important", ROLE_IMPORTANT},
+    {"[Gmail]/Spam", ROLE_JUNK},
+    {"[Gmail]/Drafts", ROLE_DRAFTS},
+    {"[Gmail]/Trash", ROLE_TRASH},
+    /* German */
+    {"Gesendete Elemente", ROLE_SENT},
+    {"Gesendet", ROLE_SENT},
+    {"Gelöschte Elemente", ROLE_TRASH},
+    {"Gelöschte Objekte", ROLE_TRASH},
+    {"Papierkorb", ROLE_TRASH},
+    {"Junk-E-Mail", ROLE_JUNK},
+    {"Entwürfe", ROLE_DRAFTS},
+    {"Archiv", ROLE_ARCHIVE},
+    {"[Google Mail]/Gesendet", ROLE_SENT},
+    {"[Gmail]/Alle Nachrichten", ROLE_ALL},
+    {"[Gmail]/Markiert", ROLE_FLAGGED},
+    {"[Gmail]/Wichtig", ROLE_IMPORTANT},
+    /* French */
+    {"Éléments envoyés", ROLE_SENT},
+    {"Envoyés", ROLE_SENT},
+    {"Éléments supprimés", ROLE_TRASH},
+    {"Corbeille", ROLE_TRASH},
+    {"Courrier indésirable", ROLE_JUNK},
+    {"Indésirables", ROLE_JUNK},
+    {"Brouillons", ROLE_DRAFTS},
+    {"[Gmail]/Messages envoyés", ROLE_SENT},
+    {"[Gmail]/Tous les messages", ROLE_ALL},
+    {"[Gmail]/Suivis", ROLE_FLAGGED},
+    /* Spanish */
+    {"Elementos enviados", ROLE_SENT},
+    {"Enviados", ROLE_SENT},
+    {"Elementos eliminados", ROLE_TRASH},
+    {"Papelera", ROLE_TRASH},
+    {"Correo no deseado", ROLE_JUNK},
+    {"Borradores", ROLE_DRAFTS},
+    {"Archivos", ROLE_ARCHIVE},
+    {"[Gmail]/Todos", ROLE_ALL},
+    /* Italian */
+    {"Posta inviata", ROLE_SENT},
+    {"Posta eliminata", ROLE_TRASH},
+    {"Cestino", ROLE_TRASH},
+    {"Posta indesiderata", ROLE_JUNK},
+    {"Bozze", ROLE_DRAFTS},
+    {"Archivi", ROLE_ARCHIVE},
+    {"[Gmail]/Tutti i messaggi", ROLE_ALL},
+    {"[Gmail]/Speciali", ROLE_FLAGGED},
+    {"[Gmail]/Importanti", ROLE_IMPORTANT},
+    /* Dutch */
+    {"Verzonden items", ROLE_SENT},
+    {"Verzonden", ROLE_SENT},
+    {"Verwijderde items", ROLE_TRASH},
+    {"Prullenbak", ROLE_TRASH},
+    {"Ongewenste e-mail", ROLE_JUNK},
+    {"Ongewenst", ROLE_JUNK},
+    {"Concepten", ROLE_DRAFTS},
+    {"Archieven", ROLE_ARCHIVE},
+    {"[Gmail]/Verzonden berichten", ROLE_SENT},
+    /* Portuguese */
+    {"Itens Enviados", ROLE_SENT},
+    {"Enviadas", ROLE_SENT},
+    {"Itens Excluídos", ROLE_TRASH},
+    {"Lixeira", ROLE_TRASH},
+    {"Lixo", ROLE_TRASH},
+    {"Lixo Eletrônico", ROLE_JUNK},
+    {"Lixo eletrónico", ROLE_JUNK},
+    {"Rascunhos", ROLE_DRAFTS},
+    {"Arquivo", ROLE_ARCHIVE},
+    /* Polish */
+    {"Elementy wysłane", ROLE_SENT},
+    {"Wysłane", ROLE_SENT},
+    {"Elementy usunięte", ROLE_TRASH},
+    {"Kosz", ROLE_TRASH},
+    {"Wiadomości-śmieci", ROLE_JUNK},
+    {"Niechciane", ROLE_JUNK},
+    {"Szkice", ROLE_DRAFTS},
+    {"Archiwum", ROLE_ARCHIVE},
+    /* Swedish */
+    {"Skickat", ROLE_SENT},
+    {"Borttaget", ROLE_TRASH},
+    {"Papperskorgen", ROLE_TRASH},
+    {"Skräppost", ROLE_JUNK},
+    {"Skräp", ROLE_JUNK},
+    {"Utkast", ROLE_DRAFTS},
+    {"Arkiv", ROLE_ARCHIVE},
+    /* Czech */
+    {"Odeslaná pošta", ROLE_SENT},
+    {"Odstraněná pošta", ROLE_TRASH},
+    {"Koš", ROLE_TRASH},
+    {"Nevyžádaná", ROLE_JUNK},
+    {"Koncepty", ROLE_DRAFTS},
+    /* Russian */
+    {"Отправленные", ROLE_SENT},
+    {"Удаленные", ROLE_TRASH},
+    {"Удалённые", ROLE_TRASH},
+    {"Спам", ROLE_JUNK},
+    {"Черновики", ROLE_DRAFTS},
+    {"Архивы", ROLE_ARCHIVE},
+    /* Japanese */
+    {"送信済みアイテム", ROLE_SENT},
+    {"送信済みトレイ", ROLE_SENT},
+    {"削除済みアイテム", ROLE_TRASH},
+    {"ごみ箱", ROLE_TRASH},
+    {"迷惑メール", ROLE_JUNK},
+    {"下書き", ROLE_DRAFTS},
+    {"アーカイブ", ROLE_ARCHIVE},
+    /* Chinese */
+    {"已发送邮件", ROLE_SENT},
+    {"已发送消息", ROLE_SENT},
+    {"已删除邮件", ROLE_TRASH},
+    {"废件箱", ROLE_TRASH},
+    {"垃圾电子邮件", ROLE_JUNK},
+    {"垃圾", ROLE_JUNK},
+    {"草稿", ROLE_DRAFTS},
+    {"归档", ROLE_ARCHIVE},
+    /* no role */
+    {"Important", ROLE_NONE}, /* Gmail's only under [Gmail] */
+    {"Starred", ROLE_NONE},
+    {"Sent Items Old", ROLE_NONE},
+    {"Sent ", ROLE_NONE},
+    {"Archive/2019", ROLE_NONE},
+    {"Projects/Sent", ROLE_NONE},
+    {"[Gmail]", ROLE_NONE},
+    {"[Gmail]/Sent Items", ROLE_NONE},
+    {"[Gmail]/Work", ROLE_NONE},
+    {"", ROLE_NONE},
+};
+
+static enum role of(const char *name, char sep, const char *prefix, unsigned su)
+{
+	struct role_match m;
+
+	return role_of(name, sep, prefix, su, &m);
+}
+
+static void test_names(void)
+{
+	for (size_t i = 0; i < N(names); i++) {
+		enum role r = of(names[i].name, '/', "", 0);
+
+		if (r != names[i].role)
+			fprintf(stderr, "'%s': %s, want %s\n", names[i].name, role_name(r),
+				role_name(names[i].role));
+		CHECK(r == names[i].role);
+	}
+}
+
+/* Every row is reachable: no earlier row of another role shadows it. */
+static void test_table_rows(void)
+{
+	for (size_t i = 0; i < role_known_count; i++) {
+		const struct role_known *k = &role_known_names[i], *hit = role_lookup(k->name, k->gmail);
+
+		CHECK(hit && hit->role == k->role);
+		CHECK(role_lang_name(k->lang) != k->lang); /* a language we can name */
+	}
+}
+
+/* At most one default name per profile, language and role. */
+static void test_table_defaults(void)
+{
+	static const unsigned profiles[] = {ROLE_OUTLOOK, ROLE_GMAIL,
+					    ROLE_DOVECOT | ROLE_THUNDERBIRD};
+
+	for (size_t p = 0; p < N(profiles); p++) {
+		for (size_t i = 0; i < role_known_count; i++) {
+			const struct role_known *a = &role_known_names[i];
+			int twins = 0;
+
+			if (!(a->clients & ROLE_DEFAULT) || !(a->clients & profiles[p]))
+				continue;
+			for (size_t j = i + 1; j < role_known_count; j++) {
+				const struct role_known *b = &role_known_names[j];
+
+				twins += (b->clients & ROLE_DEFAULT) && (b->clients & profiles[p]) &&
+					 b->role == a->role && b->gmail == a->gmail &&
+					 !strcmp(b->lang, a->lang);
+			}
+			if (twins)
+				fprintf(stderr, "two defaults like '%s'\n", a->name);
+			CHECK(twins == 0);
+		}
+	}
+}
+
+static void test_case_and_prefix(void)
+{
+	static const struct {
+		const char *name, *prefix;
+		char sep;
+		enum role role;
+	} cases[] = {
+	    {"SENT ITEMS", "", '/', ROLE_SENT},
+	    {"sent items", "", '/', ROLE_SENT},
+	    {"GELÖSCHTE ELEMENTE", "", '/', ROLE_TRASH},
+	    {"gesendete elemente", "", '/', ROLE_SENT},
+	    {"ÉLÉMENTS ENVOYÉS", "", '/', ROLE_SENT},
+	    {"ELEMENTY WYSŁANE", "", '/', ROLE_SENT},
+	    {"ODSTRANĚNÁ POŠTA", "", '/', ROLE_TRASH},
+	    {"ОТПРАВЛЕННЫЕ", "", '/', ROLE_SENT},
+	    {"УДАЛЁННЫЕ", "", '/', ROLE_TRASH},
+	    {"INBOX.Sent", "", '.', ROLE_SENT},
+	    {"INBOX/Sent", "", '/', ROLE_SENT},
+	    {"inbox.Junk E-Mail", "", '.', ROLE_JUNK},
+	    {"INBOX.Sent Items", "INBOX.", '.', ROLE_SENT},
+	    {"INBOX.INBOX.Sent", "INBOX.", '.', ROLE_SENT},
+	    {"INBOX.Sent.2019", "", '.', ROLE_NONE},
+	    {"INBOX/Sent", "", '.', ROLE_NONE}, /* one level "INBOX/Sent" */
+	    {"Sent/Old", "", 0, ROLE_NONE},	    /* flat: the whole name */
+	    {"Sent", "", 0, ROLE_SENT},
+	    {"INBOX", "", '/', ROLE_INBOX},
+	    {"inbox", "", '/', ROLE_INBOX},
+	    {"INBOX", "INBOX.", '.', ROLE_INBOX},
+	    {"INBOX.", "INBOX.", '.', ROLE_NONE},
+	    {"INBOX/Drafts", "", '/', ROLE_DRAFTS},
+	    {"INBOX/[Gmail]/Spam", "", '/', ROLE_JUNK},
+	    {"[GMAIL]/sent mail", "", '/', ROLE_SENT},
+	    {"[Gmail].Sent Mail", "", '.', ROLE_SENT},
+	    {"Mail/Trash", "Mail/", '/', ROLE_TRASH},
+	    {"Mail/Trash", "", '/', ROLE_NONE},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		enum role r = of(cases[i].name, cases[i].sep, cases[i].prefix, 0);
+
+		if (r != cases[i].role)
+			fprintf(stderr, "'%s' sep '%c' prefix '%s': %s\n", cases[i].name, cases[i].sep,
+				cases[i].prefix, role_name(r));
+		CHECK(r == cases[i].role);
+	}
+	CHECK(role_name_cmp("ΚΑΛΟΣ", "καλοσ") == 0);
+	CHECK(role_name_cmp("Σ", "ς") == 0);
+	CHECK(role_name_cmp("ŸĲ", "ÿĳ") == 0);
+	CHECK(role_name_cmp("Ѐ", "ѐ") == 0);
+	CHECK(role_name_cmp("a", "b") < 0);
+	CHECK(role_name_cmp("\xff", "\xfe") != 0);
+	CHECK(role_name_cmp("\xc3", "\xc3\xa9") != 0);
+}
+
+static void test_attributes(void)
+{
+	static const struct {
+		const char *attr;
+		enum role role;
+	} attrs[] = {
+	    {"\\Sent", ROLE_SENT},	  {"\\sent", ROLE_SENT},	 {"Drafts", ROLE_DRAFTS},
+	    {"\\Trash", ROLE_TRASH},	  {"\\Junk", ROLE_JUNK},	 {"\\Archive", ROLE_ARCHIVE},
+	    {"\\All", ROLE_ALL},	  {"\\Flagged", ROLE_FLAGGED},	 {"\\Important", ROLE_IMPORTANT},
+	    {"\\Inbox", ROLE_INBOX},	  {"\\AllMail", ROLE_ALL},	 {"\\Spam", ROLE_JUNK},
+	    {"\\Starred", ROLE_FLAGGED}, {"\\HasChildren", ROLE_NONE}, {"\\", ROLE_NONE},
+	    {"", ROLE_NONE},
+	};
+	struct role_match m;
+
+	for (size_t i = 0; i < N(attrs); i++)
+		CHECK(role_of_attr(attrs[i].attr) == attrs[i].role);
+	/* the attribute beats the name */
+	CHECK(role_of("Sent", '/', "", SU_TRASH, &m) == ROLE_TRASH && m.by == ROLE_BY_ATTR &&
+	      !m.known);
+	CHECK(role_of("Work", '/', "", SU_JUNK | SU_SENT, &m) == ROLE_SENT);
+	CHECK(role_of("Sent", '/', "", 0, &m) == ROLE_SENT && m.by == ROLE_BY_NAME && m.known &&
+	      !strcmp(m.known->lang, "en"));
+	CHECK(role_of("INBOX", '/', "", 0, &m) == ROLE_INBOX && m.by == ROLE_BY_INBOX);
+	CHECK(role_of_su(SU_IMPORTANT | SU_ALL) == ROLE_ALL);
+	CHECK(role_of_su(0) == ROLE_NONE);
+	for (int r = ROLE_SENT; r < ROLE_COUNT; r++)
+		CHECK(role_of_su(role_su_bit((enum role)r)) == (enum role)r);
+	CHECK(role_su_bit(ROLE_INBOX) == 0);
+	CHECK_STR(role_name(ROLE_JUNK), "junk");
+	CHECK_STR(role_name((enum role)42), "none");
+	CHECK(role_by_name("Archive") == ROLE_ARCHIVE);
+	CHECK(role_by_name("none") == ROLE_NONE);
+}
+
+static void test_profiles(void)
+{
+	enum role_profile p = ROLE_PROFILE_AUTO;
+
+	CHECK(role_profile_parse("Exchange", &p) == MS_OK && p == ROLE_PROFILE_EXCHANGE);
+	CHECK(role_profile_parse("cyrus", &p) == MS_ERR_USAGE && p == ROLE_PROFILE_EXCHANGE);
+	CHECK_STR(role_profile_name(ROLE_PROFILE_GMAIL), "gmail");
+	CHECK_STR(role_default_name(ROLE_PROFILE_EXCHANGE, ROLE_JUNK, "de"), "Junk-E-Mail");
+	CHECK_STR(role_default_name(ROLE_PROFILE_EXCHANGE, ROLE_ARCHIVE, "de"), "Archive");
+	CHECK_STR(role_default_name(ROLE_PROFILE_DOVECOT, ROLE_TRASH, "de"), "Papierkorb");
+	CHECK_STR(role_default_name(ROLE_PROFILE_GMAIL, ROLE_SENT, "xx"), "Sent Mail");
+	CHECK(role_default_name(ROLE_PROFILE_EXCHANGE, ROLE_FLAGGED, "en") == NULL);
+	CHECK(role_default_name(ROLE_PROFILE_DOVECOT, ROLE_INBOX, "en") == NULL);
+}
+
+int main(void)
+{
+	test_names();
+	test_table_rows();
+	test_table_defaults();
+	test_case_and_prefix();
+	test_attributes();
+	test_profiles();
+	return unit_done();
+}
