@@ -165,4 +165,75 @@ enum ms_status role_profile_parse(const char *s, enum role_profile *p);
  */
 const char *role_default_name(enum role_profile p, enum role r, const char *lang);
 
+/* A folder as the planner sees it: the caller's name and its role_of() match. */
+struct role_folder {
+	const char *name;
+	struct role_match m;
+};
+
+/*
+ * The profile of a destination from what the caller knows of it: the
+ * server's greeting line (may be NULL), its capabilities (ncaps strings, may
+ * be 0) and its folders.  X-GM-EXT-1 or a folder under [Gmail] -> gmail;
+ * a greeting naming Microsoft Exchange or a folder named as only Outlook
+ * names it ("Sent Items") -> exchange; else dovecot, the generic choice.
+ * why (whylen bytes, may be NULL) gets the deciding fact in plain words.
+ */
+enum role_profile role_profile_guess(const char *greeting, const char *const *caps,
+				     size_t ncaps, const struct role_folder *dst,
+				     size_t ndst, char *why, size_t whylen);
+
+/* --map as the planner takes it: the source folder named from goes to to. */
+struct role_map {
+	const char *from, *to;
+};
+
+struct role_plan_in {
+	const struct role_folder *src; /* nsrc source folders */
+	size_t nsrc;
+	const struct role_folder *dst; /* ndst destination folders */
+	size_t ndst;
+	enum role_profile profile;     /* AUTO: guessed from dst alone */
+	const struct role_map *maps;   /* nmaps --map pairs, exact source names */
+	size_t nmaps;
+	char dst_sep;		       /* destination separator, for [Gmail]/... */
+	const char *dst_prefix;	       /* put before created names ("INBOX."); may be NULL */
+};
+
+struct role_plan_entry {
+	const char *src; /* the source folder's name: in->src[i].name, not copied */
+	char *dst;	 /* the destination folder; NULL: no role folder there, the
+			  * caller names it as any other folder */
+	enum role role;
+	int create;	 /* dst does not exist yet */
+	char why[192];	 /* "attribute \Sent on both", "--map", ... */
+};
+
+struct role_plan {
+	struct role_plan_entry *e; /* in source order */
+	size_t n;
+	enum role_profile profile; /* the one used (never AUTO) */
+	const char *lang;	   /* language of the created names ("en", "de") */
+};
+
+/*
+ * The plan for the source folders that have a role or a --map; the others
+ * are not in it.  Pure: no I/O, the inputs are not changed.
+ *   - a --map pair wins ("--map");
+ *   - a source folder with a role goes to the destination folder with that
+ *     role: one with the special-use attribute first, else one found by name
+ *     (the table's earliest row first, then the first listed);
+ *   - with none, to the profile's default name for the role in the
+ *     language of the destination's role folders (create = 1), unless a
+ *     destination folder already has that name;
+ *   - all source folders of one role go to the same destination folder, so
+ *     the destination never gets a second folder of a role;
+ *   - INBOX goes to INBOX.
+ * On success the caller frees *out with role_plan_free().  MS_ERR_NOMEM.
+ */
+enum ms_status role_plan_build(const struct role_plan_in *in, struct role_plan *out);
+void role_plan_free(struct role_plan *p);
+/* The entry for a source folder name (compared bytewise), NULL when it has none. */
+const struct role_plan_entry *role_plan_find(const struct role_plan *p, const char *src);
+
 #endif

@@ -1,6 +1,8 @@
 /*
  * test_folder_role.c - folder roles: attributes, the table of names in each
- * language, case and prefix variants.
+ * language, case and prefix variants, and the plans for the destinations of
+ * issue #17 (Exchange-like, German Exchange, French), with the rule that a
+ * destination never gets two folders of one role.
  *
  *   $ build/tests/test_folder_role
  *   N passed, 0 failed
@@ -311,10 +313,277 @@ static void test_attributes(void)
 	CHECK(role_by_name("none") == ROLE_NONE);
 }
 
+/* ---- plans ---- */
+
+struct folder {
+	const char *name;
+	unsigned su;
+};
+
+static struct role_folder *classify(const struct folder *f, size_t n, char sep)
+{
+	struct role_folder *out = calloc(n ? n : 1, sizeof(*out));
+
+	for (size_t i = 0; out && i < n; i++) {
+		out[i].name = f[i].name;
+		role_of(f[i].name, sep, "", f[i].su, &out[i].m);
+	}
+	return out;
+}
+
+/* What a plan must say of one source folder. */
+struct want {
+	const char *src, *dst; /* dst NULL: no destination folder of the role */
+	int create;
+	const char *why; /* NULL: not checked */
+};
+
+/* No two destination folders for one role, whatever the input. */
+static void check_one_per_role(const struct role_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t j = i + 1; j < p->n; j++)
+			if (p->e[i].role == p->e[j].role && strcmp(p->e[i].why, "--map") &&
+			    strcmp(p->e[j].why, "--map"))
+				CHECK((!p->e[i].dst && !p->e[j].dst) ||
+				      (p->e[i].dst && p->e[j].dst && !strcmp(p->e[i].dst, p->e[j].dst)));
+}
+
+static void check_plan(const struct role_plan *p, const struct want *w, size_t nw, size_t entries)
+{
+	CHECK(p->n == entries);
+	for (size_t i = 0; i < nw; i++) {
+		const struct role_plan_entry *e = role_plan_find(p, w[i].src);
+
+		CHECK(e != NULL);
+		if (!e)
+			continue;
+		if (w[i].dst)
+			CHECK_STR(e->dst, w[i].dst);
+		else
+			CHECK(e->dst == NULL);
+		CHECK(e->create == w[i].create);
+		if (w[i].why)
+			CHECK_STR(e->why, w[i].why);
+	}
+	check_one_per_role(p);
+}
+
+struct scenario {
+	const struct folder *src, *dst;
+	size_t nsrc, ndst;
+	enum role_profile profile;
+	const struct role_map *maps;
+	size_t nmaps;
+	const char *prefix;
+};
+
+static enum ms_status plan(const struct scenario *s, struct role_plan *p)
+{
+	struct role_folder *src = classify(s->src, s->nsrc, '/'), *dst = classify(s->dst, s->ndst, '/');
+	struct role_plan_in in = {src, s->nsrc, dst, s->ndst, s->profile, s->maps, s->nmaps, '/',
+				  s->prefix};
+	enum ms_status st = role_plan_build(&in, p);
+
+	free(src);
+	free(dst);
+	return st;
+}
+
+#define SCENARIO(s, d) {s, d, N(s), N(d), ROLE_PROFILE_AUTO, NULL, 0, NULL}
+
+/* Issue #17: an Exchange Online destination, a source without attributes. */
+static void test_plan_exchange(void)
+{
+	static const struct folder src[] = {
+	    {"INBOX", 0},	  {"Sent", 0},	  {"Junk E-Mail", 0}, {"Drafts", 0},
+	    {"Deleted Items", 0}, {"Projects", 0}, {"Trash", 0},
+	};
+	static const struct folder dst[] = {
+	    {"INBOX", 0},	  {"Sent Items", 0}, {"Deleted Items", 0},
+	    {"Junk Email", 0}, {"Drafts", 0},	      {"Archive", 0},
+	};
+	static const struct want w[] = {
+	    {"INBOX", "INBOX", 0, "INBOX"},
+	    {"Sent", "Sent Items", 0,
+	     "name 'Sent' (Thunderbird, Dovecot, English); to name 'Sent Items' (Exchange, English)"},
+	    {"Junk E-Mail", "Junk Email", 0, NULL},
+	    {"Drafts", "Drafts", 0, NULL},
+	    {"Deleted Items", "Deleted Items", 0, NULL},
+	    {"Trash", "Deleted Items", 0, NULL},
+	};
+	struct scenario s = SCENARIO(src, dst);
+	struct role_plan p;
+
+	CHECK(plan(&s, &p) == MS_OK);
+	CHECK(p.profile == ROLE_PROFILE_EXCHANGE);
+	CHECK_STR(p.lang, "en");
+	check_plan(&p, w, N(w), 6);
+	CHECK(role_plan_find(&p, "Projects") == NULL);
+	role_plan_free(&p);
+}
+
+/* A German Exchange destination; a Dovecot source with attributes. */
+static void test_plan_german(void)
+{
+	static const struct folder src[] = {
+	    {"Sent", SU_SENT},	 {"Trash", SU_TRASH},	  {"Junk", SU_JUNK},
+	    {"Drafts", SU_DRAFTS}, {"Archive", SU_ARCHIVE}, {"Sent Messages", 0},
+	};
+	static const struct folder dst[] = {
+	    {"INBOX", 0},		  {"Gesendete Elemente", 0}, {"Gelöschte Elemente", 0},
+	    {"Junk-E-Mail", 0},	  {"Entwürfe", 0},	     {"Kalender", 0},
+	};
+	static const struct want w[] = {
+	    {"Sent", "Gesendete Elemente", 0,
+	     "attribute \\Sent; to name 'Gesendete Elemente' (Exchange, German)"},
+	    {"Sent Messages", "Gesendete Elemente", 0, NULL},
+	    {"Trash", "Gelöschte Elemente", 0, NULL},
+	    {"Junk", "Junk-E-Mail", 0, NULL},
+	    {"Drafts", "Entwürfe", 0, NULL},
+	    /* no German Exchange name for Archive in the table: the English one */
+	    {"Archive", "Archive", 1, "attribute \\Archive; to default name for profile exchange, German"},
+	};
+	struct scenario s = SCENARIO(src, dst);
+	struct role_plan p;
+
+	CHECK(plan(&s, &p) == MS_OK);
+	CHECK(p.profile == ROLE_PROFILE_EXCHANGE);
+	CHECK_STR(p.lang, "de");
+	check_plan(&p, w, N(w), 6);
+	role_plan_free(&p);
+}
+
+/* A French Exchange destination without a junk folder: it gets the French name. */
+static void test_plan_french(void)
+{
+	static const struct folder src[] = {
+	    {"INBOX.Sent", 0}, {"INBOX.Trash", 0}, {"INBOX.Spam", 0}, {"INBOX.Drafts", 0},
+	};
+	static const struct folder dst[] = {
+	    {"INBOX", 0},
+	    {"Éléments envoyés", 0},
+	    {"Éléments supprimés", 0},
+	    {"Brouillons", 0},
+	};
+	static const struct want w[] = {
+	    {"INBOX.Sent", "Éléments envoyés", 0, NULL},
+	    {"INBOX.Trash", "Éléments supprimés", 0, NULL},
+	    {"INBOX.Spam", "Courrier indésirable", 1,
+	     "name 'INBOX.Spam' (English); to default name for profile exchange, French"},
+	    {"INBOX.Drafts", "Brouillons", 0, NULL},
+	};
+	struct role_folder *sf = calloc(N(src), sizeof(*sf)), *df = classify(dst, N(dst), '/');
+	struct role_plan_in in = {sf, N(src), df, N(dst), ROLE_PROFILE_AUTO, NULL, 0, '/', NULL};
+	struct role_plan p;
+
+	for (size_t i = 0; sf && i < N(src); i++) {
+		sf[i].name = src[i].name;
+		role_of(src[i].name, '.', "", 0, &sf[i].m);
+	}
+	CHECK(role_plan_build(&in, &p) == MS_OK);
+	CHECK(p.profile == ROLE_PROFILE_EXCHANGE);
+	CHECK_STR(p.lang, "fr");
+	check_plan(&p, w, N(w), 4);
+	role_plan_free(&p);
+	free(sf);
+	free(df);
+}
+
+/* Two folders of a role on each side: one destination folder, the one with the attribute. */
+static void test_plan_one_folder_per_role(void)
+{
+	static const struct folder src[] = {
+	    {"Sent", SU_SENT}, {"Sent Items", 0}, {"INBOX/Sent Messages", 0}, {"Gesendet", 0},
+	};
+	static const struct folder dst[] = {
+	    {"Sent", 0}, {"Sent Messages", SU_SENT}, {"Sent Items", 0},
+	};
+	static const struct want w[] = {
+	    {"Sent", "Sent Messages", 0, "attribute \\Sent on both"},
+	    {"Sent Items", "Sent Messages", 0, NULL},
+	    {"INBOX/Sent Messages", "Sent Messages", 0, NULL},
+	    {"Gesendet", "Sent Messages", 0, NULL},
+	};
+	static const struct folder dst2[] = {{"Sent", 0}, {"Sent Items", 0}};
+	struct scenario s = SCENARIO(src, dst), s2 = SCENARIO(src, dst2);
+	struct role_plan p;
+
+	CHECK(plan(&s, &p) == MS_OK);
+	check_plan(&p, w, N(w), 4);
+	role_plan_free(&p);
+	/* by name only: the table's earliest row ("Sent Items", Exchange) wins */
+	CHECK(plan(&s2, &p) == MS_OK);
+	CHECK(p.n == 4);
+	for (size_t i = 0; i < p.n; i++)
+		CHECK_STR(p.e[i].dst, "Sent Items");
+	role_plan_free(&p);
+}
+
+/* Profiles' default names, the namespace prefix, Gmail, --map. */
+static void test_plan_defaults(void)
+{
+	static const struct folder src[] = {
+	    {"Sent", SU_SENT},	   {"Trash", SU_TRASH}, {"Junk", SU_JUNK}, {"Drafts", SU_DRAFTS},
+	    {"Archive", SU_ARCHIVE}, {"[Gmail]/All Mail", SU_ALL}, {"Old", 0},
+	};
+	static const struct folder dst[] = {{"INBOX", 0}};
+	static const struct folder gdst[] = {
+	    {"INBOX", 0}, {"[Google Mail]/Sent Mail", SU_SENT}, {"[Google Mail]/Papierkorb", 0},
+	};
+	static const struct role_map maps[] = {{"Old", "Archive/Old"}, {"Junk", "Spam"}};
+	static const struct want dovecot[] = {
+	    {"Sent", "INBOX.Sent", 1, "attribute \\Sent; to default name for profile dovecot"},
+	    {"Trash", "INBOX.Trash", 1, NULL},
+	    {"Junk", "INBOX.Junk", 1, NULL},
+	    {"Drafts", "INBOX.Drafts", 1, NULL},
+	    {"Archive", "INBOX.Archive", 1, NULL},
+	    {"[Gmail]/All Mail", NULL, 0,
+	     "attribute \\All; to no all folder there, and profile dovecot makes none"},
+	};
+	static const struct want gmail[] = {
+	    {"Sent", "[Google Mail]/Sent Mail", 0, "attribute \\Sent on both"},
+	    {"Trash", "[Google Mail]/Papierkorb", 0, NULL},
+	    {"[Gmail]/All Mail", "[Google Mail]/Alle Nachrichten", 1, NULL}, /* German Gmail */
+	    {"Old", "Archive/Old", 1, "--map"},
+	    {"Junk", "Spam", 1, "--map"},
+	};
+	struct scenario s = SCENARIO(src, dst), g = SCENARIO(src, gdst);
+	struct role_plan p;
+
+	s.profile = ROLE_PROFILE_DOVECOT;
+	s.prefix = "INBOX.";
+	CHECK(plan(&s, &p) == MS_OK);
+	check_plan(&p, dovecot, N(dovecot), 6);
+	role_plan_free(&p);
+
+	g.maps = maps;
+	g.nmaps = N(maps);
+	CHECK(plan(&g, &p) == MS_OK);
+	CHECK(p.profile == ROLE_PROFILE_GMAIL);
+	check_plan(&p, gmail, N(gmail), 7);
+	role_plan_free(&p);
+}
+
 static void test_profiles(void)
 {
+	static const char *const gm[] = {"IMAP4rev1", "X-GM-EXT-1"}, *const plain[] = {"IMAP4rev1"};
+	static const struct folder ex[] = {{"Drafts", 0}, {"Deleted Items", 0}};
+	static const struct folder dv[] = {{"Drafts", 0}, {"Trash", 0}};
+	struct role_folder *exf = classify(ex, N(ex), '/'), *dvf = classify(dv, N(dv), '/');
 	enum role_profile p = ROLE_PROFILE_AUTO;
+	char why[80];
 
+	CHECK(role_profile_guess(NULL, gm, 2, NULL, 0, why, sizeof(why)) == ROLE_PROFILE_GMAIL);
+	CHECK_STR(why, "capability X-GM-EXT-1");
+	CHECK(role_profile_guess("* OK The Microsoft Exchange IMAP4 service is ready.", plain, 1,
+				 NULL, 0, why, sizeof(why)) == ROLE_PROFILE_EXCHANGE);
+	CHECK(role_profile_guess("* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.", plain, 1,
+				 exf, N(ex), NULL, 0) == ROLE_PROFILE_DOVECOT);
+	CHECK(role_profile_guess(NULL, NULL, 0, exf, N(ex), why, sizeof(why)) ==
+	      ROLE_PROFILE_EXCHANGE);
+	CHECK_STR(why, "folder 'Deleted Items' is named as Exchange names it");
+	CHECK(role_profile_guess(NULL, NULL, 0, dvf, N(dv), NULL, 0) == ROLE_PROFILE_DOVECOT);
 	CHECK(role_profile_parse("Exchange", &p) == MS_OK && p == ROLE_PROFILE_EXCHANGE);
 	CHECK(role_profile_parse("cyrus", &p) == MS_ERR_USAGE && p == ROLE_PROFILE_EXCHANGE);
 	CHECK_STR(role_profile_name(ROLE_PROFILE_GMAIL), "gmail");
@@ -324,6 +593,8 @@ static void test_profiles(void)
 	CHECK_STR(role_default_name(ROLE_PROFILE_GMAIL, ROLE_SENT, "xx"), "Sent Mail");
 	CHECK(role_default_name(ROLE_PROFILE_EXCHANGE, ROLE_FLAGGED, "en") == NULL);
 	CHECK(role_default_name(ROLE_PROFILE_DOVECOT, ROLE_INBOX, "en") == NULL);
+	free(exf);
+	free(dvf);
 }
 
 int main(void)
@@ -333,6 +604,11 @@ int main(void)
 	test_table_defaults();
 	test_case_and_prefix();
 	test_attributes();
+	test_plan_exchange();
+	test_plan_german();
+	test_plan_french();
+	test_plan_one_folder_per_role();
+	test_plan_defaults();
 	test_profiles();
 	return unit_done();
 }
