@@ -19,8 +19,8 @@ static const struct {
 	enum role role;
 	unsigned bit;
 } su_order[] = {
-    {ROLE_SENT, SU_SENT},   {ROLE_DRAFTS, SU_DRAFTS},	{ROLE_TRASH, SU_TRASH},
-    {ROLE_JUNK, SU_JUNK},   {ROLE_ARCHIVE, SU_ARCHIVE}, {ROLE_ALL, SU_ALL},
+    {ROLE_SENT, SU_SENT},	{ROLE_DRAFTS, SU_DRAFTS},	{ROLE_TRASH, SU_TRASH},
+    {ROLE_JUNK, SU_JUNK},	{ROLE_ARCHIVE, SU_ARCHIVE},	{ROLE_ALL, SU_ALL},
     {ROLE_FLAGGED, SU_FLAGGED}, {ROLE_IMPORTANT, SU_IMPORTANT},
 };
 
@@ -29,18 +29,18 @@ static const struct {
 	const char *name;
 	enum role role;
 } attr_names[] = {
-    {"Sent", ROLE_SENT},   {"Drafts", ROLE_DRAFTS},   {"Trash", ROLE_TRASH},
-    {"Junk", ROLE_JUNK},   {"Archive", ROLE_ARCHIVE}, {"All", ROLE_ALL},
+    {"Sent", ROLE_SENT},       {"Drafts", ROLE_DRAFTS},	      {"Trash", ROLE_TRASH},
+    {"Junk", ROLE_JUNK},       {"Archive", ROLE_ARCHIVE},     {"All", ROLE_ALL},
     {"Flagged", ROLE_FLAGGED}, {"Important", ROLE_IMPORTANT}, {"Inbox", ROLE_INBOX},
-    {"AllMail", ROLE_ALL}, {"Spam", ROLE_JUNK},	      {"Starred", ROLE_FLAGGED},
+    {"AllMail", ROLE_ALL},     {"Spam", ROLE_JUNK},	      {"Starred", ROLE_FLAGGED},
 };
 
 static const struct {
 	const char *code, *name;
 } languages[] = {
-    {"en", "English"}, {"de", "German"},  {"fr", "French"},	  {"es", "Spanish"},
-    {"it", "Italian"}, {"nl", "Dutch"},	  {"pt", "Portuguese"}, {"pl", "Polish"},
-    {"sv", "Swedish"}, {"cs", "Czech"},	  {"ru", "Russian"},	  {"ja", "Japanese"},
+    {"en", "English"}, {"de", "German"}, {"fr", "French"},     {"es", "Spanish"},
+    {"it", "Italian"}, {"nl", "Dutch"},	 {"pt", "Portuguese"}, {"pl", "Polish"},
+    {"sv", "Swedish"}, {"cs", "Czech"},	 {"ru", "Russian"},    {"ja", "Japanese"},
     {"zh", "Chinese"},
 };
 
@@ -48,7 +48,7 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } client_names[] = {
-    {ROLE_OUTLOOK, "Exchange"}, {ROLE_GMAIL, "Gmail"},	 {ROLE_THUNDERBIRD, "Thunderbird"},
+    {ROLE_OUTLOOK, "Exchange"}, {ROLE_GMAIL, "Gmail"},	   {ROLE_THUNDERBIRD, "Thunderbird"},
     {ROLE_APPLE, "Apple Mail"}, {ROLE_DOVECOT, "Dovecot"},
 };
 
@@ -260,7 +260,8 @@ int role_name_cmp(const char *a, const char *b)
 const struct role_known *role_lookup(const char *level, int gmail)
 {
 	for (size_t i = 0; i < role_known_count; i++)
-		if (role_known_names[i].gmail == gmail && !role_name_cmp(level, role_known_names[i].name))
+		if (role_known_names[i].gmail == gmail &&
+		    !role_name_cmp(level, role_known_names[i].name))
 			return &role_known_names[i];
 	return NULL;
 }
@@ -303,7 +304,8 @@ enum role role_of(const char *name, char sep, const char *ns_prefix, unsigned su
 	}
 	if ((p = skip_level(rest, "INBOX", sep)))
 		rest = p;
-	if ((p = skip_level(rest, "[Gmail]", sep)) || (p = skip_level(rest, "[Google Mail]", sep))) {
+	if ((p = skip_level(rest, "[Gmail]", sep)) ||
+	    (p = skip_level(rest, "[Google Mail]", sep))) {
 		rest = p;
 		gmail = 1;
 	}

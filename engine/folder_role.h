@@ -179,9 +179,9 @@ struct role_folder {
  * names it ("Sent Items") -> exchange; else dovecot, the generic choice.
  * why (whylen bytes, may be NULL) gets the deciding fact in plain words.
  */
-enum role_profile role_profile_guess(const char *greeting, const char *const *caps,
-				     size_t ncaps, const struct role_folder *dst,
-				     size_t ndst, char *why, size_t whylen);
+enum role_profile role_profile_guess(const char *greeting, const char *const *caps, size_t ncaps,
+				     const struct role_folder *dst, size_t ndst, char *why,
+				     size_t whylen);
 
 /* --map as the planner takes it: the source folder named from goes to to. */
 struct role_map {
@@ -193,11 +193,11 @@ struct role_plan_in {
 	size_t nsrc;
 	const struct role_folder *dst; /* ndst destination folders */
 	size_t ndst;
-	enum role_profile profile;     /* AUTO: guessed from dst alone */
-	const struct role_map *maps;   /* nmaps --map pairs, exact source names */
+	enum role_profile profile;   /* AUTO: guessed from dst alone */
+	const struct role_map *maps; /* nmaps --map pairs, exact source names */
 	size_t nmaps;
-	char dst_sep;		       /* destination separator, for [Gmail]/... */
-	const char *dst_prefix;	       /* put before created names ("INBOX."); may be NULL */
+	char dst_sep;		/* destination separator, for [Gmail]/... */
+	const char *dst_prefix; /* put before created names ("INBOX."); may be NULL */
 };
 
 struct role_plan_entry {
@@ -205,8 +205,8 @@ struct role_plan_entry {
 	char *dst;	 /* the destination folder; NULL: no role folder there, the
 			  * caller names it as any other folder */
 	enum role role;
-	int create;	 /* dst does not exist yet */
-	char why[192];	 /* "attribute \Sent on both", "--map", ... */
+	int create;    /* dst does not exist yet */
+	char why[192]; /* "attribute \Sent on both", "--map", ... */
 };
 
 struct role_plan {

@@ -4,7 +4,6 @@
  * (role_profile_guess()); see folder_role.h.  Pure functions: the caller
  * lists the folders, this only decides.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,8 @@ struct target {
 	const char *name; /* the destination folder, or NULL */
 	char *made;	  /* name when the plan makes it up (owned) */
 	int create;
-	int attr;	  /* found by its special-use attribute */
-	char why[96];	  /* the destination's half of the reason */
+	int attr;     /* found by its special-use attribute */
+	char why[96]; /* the destination's half of the reason */
 };
 
 struct planner {
@@ -30,27 +29,14 @@ struct planner {
 	struct target t[ROLE_COUNT];
 };
 
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* "name 'Sent Items' (Exchange, English)" */
 static void describe_name(char *buf, size_t len, const char *name, const struct role_known *k)
 {
 	char who[80];
 
 	role_clients_format(k->clients, who, sizeof(who));
-	say(buf, len, "name '%s' (%s%s%s)", name, who, who[0] ? ", " : "",
-	    role_lang_name(k->lang));
+	snprintf(buf, len, "name '%s' (%s%s%s)", name, who, who[0] ? ", " : "",
+		 role_lang_name(k->lang));
 }
 
 /* The attribute of a role as servers send it: "\Sent". */
@@ -58,7 +44,7 @@ static void describe_attr(char *buf, size_t len, enum role r)
 {
 	const char *n = role_name(r);
 
-	say(buf, len, "\\%c%s", n[0] - 'a' + 'A', n + 1);
+	snprintf(buf, len, "\\%c%s", n[0] - 'a' + 'A', n + 1);
 }
 
 /* ---- the destination's profile and language ---- */
@@ -78,39 +64,42 @@ static const struct role_folder *named_by(const struct role_folder *f, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct role_known *k = f[i].m.by == ROLE_BY_NAME ? f[i].m.known : NULL;
 
-		if (k && (gmail ? k->gmail : (k->clients & only) && !(k->clients & ~only & OTHER_CLIENTS)))
+		if (k && (gmail ? k->gmail
+				: (k->clients & only) && !(k->clients & ~only & OTHER_CLIENTS)))
 			return &f[i];
 	}
 	return NULL;
 }
 
-enum role_profile role_profile_guess(const char *greeting, const char *const *caps,
-				     size_t ncaps, const struct role_folder *dst,
-				     size_t ndst, char *why, size_t whylen)
+enum role_profile role_profile_guess(const char *greeting, const char *const *caps, size_t ncaps,
+				     const struct role_folder *dst, size_t ndst, char *why,
+				     size_t whylen)
 {
 	const struct role_folder *f;
 
+	if (!why)
+		whylen = 0; /* snprintf(NULL, 0, ...) writes nothing */
 	if (has_cap(caps, ncaps, "X-GM-EXT-1")) {
-		say(why, whylen, "capability X-GM-EXT-1");
+		snprintf(why, whylen, "capability X-GM-EXT-1");
 		return ROLE_PROFILE_GMAIL;
 	}
 	if (greeting && strcasestr(greeting, "Microsoft Exchange")) {
-		say(why, whylen, "greeting names Microsoft Exchange");
+		snprintf(why, whylen, "greeting names Microsoft Exchange");
 		return ROLE_PROFILE_EXCHANGE;
 	}
 	if (greeting && strcasestr(greeting, "Dovecot")) {
-		say(why, whylen, "greeting names Dovecot");
+		snprintf(why, whylen, "greeting names Dovecot");
 		return ROLE_PROFILE_DOVECOT;
 	}
 	if ((f = named_by(dst, ndst, 1, 0))) {
-		say(why, whylen, "folder '%s' is Gmail's", f->name);
+		snprintf(why, whylen, "folder '%s' is Gmail's", f->name);
 		return ROLE_PROFILE_GMAIL;
 	}
 	if ((f = named_by(dst, ndst, 0, ROLE_OUTLOOK))) {
-		say(why, whylen, "folder '%s' is named as Exchange names it", f->name);
+		snprintf(why, whylen, "folder '%s' is named as Exchange names it", f->name);
 		return ROLE_PROFILE_EXCHANGE;
 	}
-	say(why, whylen, "no sign of Gmail or Exchange");
+	snprintf(why, whylen, "no sign of Gmail or Exchange");
 	return ROLE_PROFILE_DOVECOT;
 }
 
@@ -206,8 +195,8 @@ static enum ms_status make_default(struct planner *pl, enum role r, struct targe
 	if (!lvl)
 		return MS_OK;
 	if (pl->out->profile == ROLE_PROFILE_GMAIL)
-		n = asprintf(&t->made, "%s%s%c%s", pre, pl->gmail_top, in->dst_sep ? in->dst_sep : '/',
-			     lvl);
+		n = asprintf(&t->made, "%s%s%c%s", pre, pl->gmail_top,
+			     in->dst_sep ? in->dst_sep : '/', lvl);
 	else
 		n = asprintf(&t->made, "%s%s", pre, lvl);
 	if (n < 0) {
@@ -230,7 +219,7 @@ static enum ms_status find_target(struct planner *pl, enum role r, struct target
 		t->attr = d->m.by == ROLE_BY_ATTR;
 		if (t->attr) {
 			describe_attr(attr, sizeof(attr), r);
-			say(t->why, sizeof(t->why), "attribute %s", attr);
+			snprintf(t->why, sizeof(t->why), "attribute %s", attr);
 		} else {
 			describe_name(t->why, sizeof(t->why), d->name, d->m.known);
 		}
@@ -239,23 +228,23 @@ static enum ms_status find_target(struct planner *pl, enum role r, struct target
 	if ((st = make_default(pl, r, t)))
 		return st;
 	if (!t->made) {
-		say(t->why, sizeof(t->why), "no %s folder there, and profile %s makes none", role_name(r),
-		    prof);
+		snprintf(t->why, sizeof(t->why), "no %s folder there, and profile %s makes none",
+			 role_name(r), prof);
 		return MS_OK;
 	}
 	d = dst_named(pl->in, t->made);
 	if (d && d->m.role != ROLE_NONE) {
-		say(t->why, sizeof(t->why), "default name '%s' is its %s folder", t->made,
-		    role_name(d->m.role));
+		snprintf(t->why, sizeof(t->why), "default name '%s' is its %s folder", t->made,
+			 role_name(d->m.role));
 		free(t->made);
 		t->made = NULL;
 		return MS_OK;
 	}
 	t->name = d ? d->name : t->made;
 	t->create = !d;
-	say(t->why, sizeof(t->why), "default name for profile %s%s%s", prof,
-	    strcmp(pl->out->lang, "en") ? ", " : "",
-	    strcmp(pl->out->lang, "en") ? role_lang_name(pl->out->lang) : "");
+	snprintf(t->why, sizeof(t->why), "default name for profile %s%s%s", prof,
+		 strcmp(pl->out->lang, "en") ? ", " : "",
+		 strcmp(pl->out->lang, "en") ? role_lang_name(pl->out->lang) : "");
 	return MS_OK;
 }
 
@@ -269,14 +258,6 @@ static const struct role_map *map_of(const struct role_plan_in *in, const char *
 	return NULL;
 }
 
-static int dst_exists(const struct role_plan_in *in, const char *name)
-{
-	for (size_t i = 0; i < in->ndst; i++)
-		if (!strcmp(in->dst[i].name, name))
-			return 1;
-	return 0;
-}
-
 /* The source's half of the reason: "attribute \Sent", "name 'Sent' (...)". */
 static void describe_src(char *buf, size_t len, const struct role_folder *s)
 {
@@ -286,7 +267,7 @@ static void describe_src(char *buf, size_t len, const struct role_folder *s)
 		char attr[16];
 
 		describe_attr(attr, sizeof(attr), s->m.role);
-		say(buf, len, "attribute %s", attr);
+		snprintf(buf, len, "attribute %s", attr);
 	}
 }
 
@@ -301,9 +282,9 @@ static enum ms_status plan_role(struct planner *pl, const struct role_folder *s,
 		return st;
 	describe_src(src, sizeof(src), s);
 	if (s->m.by == ROLE_BY_ATTR && t->attr)
-		say(e->why, sizeof(e->why), "%s on both", src);
+		snprintf(e->why, sizeof(e->why), "%s on both", src);
 	else
-		say(e->why, sizeof(e->why), "%s; to %s", src, t->why);
+		snprintf(e->why, sizeof(e->why), "%s; to %s", src, t->why);
 	e->create = t->create;
 	return t->name && !(e->dst = strdup(t->name)) ? MS_ERR_NOMEM : MS_OK;
 }
@@ -316,12 +297,12 @@ static enum ms_status plan_one(struct planner *pl, const struct role_folder *s,
 	e->src = s->name;
 	e->role = s->m.role;
 	if (map) {
-		say(e->why, sizeof(e->why), "--map");
-		e->create = !dst_exists(pl->in, map->to);
+		snprintf(e->why, sizeof(e->why), "--map");
+		e->create = !dst_named(pl->in, map->to);
 		return (e->dst = strdup(map->to)) ? MS_OK : MS_ERR_NOMEM;
 	}
 	if (s->m.role == ROLE_INBOX) {
-		say(e->why, sizeof(e->why), "INBOX");
+		snprintf(e->why, sizeof(e->why), "INBOX");
 		return (e->dst = strdup("INBOX")) ? MS_OK : MS_ERR_NOMEM;
 	}
 	return plan_role(pl, s, e);
