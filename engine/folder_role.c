@@ -14,25 +14,27 @@ static const char *const role_names[ROLE_COUNT] = {
     "none", "inbox", "sent", "drafts", "trash", "junk", "archive", "all", "flagged", "important",
 };
 
-/* The SU_ bit of each role, and the order in which several bits are read. */
+/* The SU_ bit and attribute of each role, in the order several bits are read. */
 static const struct {
 	enum role role;
 	unsigned bit;
+	const char *attr; /* RFC 6154 / RFC 8457 */
 } su_order[] = {
-    {ROLE_SENT, SU_SENT},	{ROLE_DRAFTS, SU_DRAFTS},	{ROLE_TRASH, SU_TRASH},
-    {ROLE_JUNK, SU_JUNK},	{ROLE_ARCHIVE, SU_ARCHIVE},	{ROLE_ALL, SU_ALL},
-    {ROLE_FLAGGED, SU_FLAGGED}, {ROLE_IMPORTANT, SU_IMPORTANT},
+    {ROLE_SENT, SU_SENT, "\\Sent"},	     {ROLE_DRAFTS, SU_DRAFTS, "\\Drafts"},
+    {ROLE_TRASH, SU_TRASH, "\\Trash"},	     {ROLE_JUNK, SU_JUNK, "\\Junk"},
+    {ROLE_ARCHIVE, SU_ARCHIVE, "\\Archive"}, {ROLE_ALL, SU_ALL, "\\All"},
+    {ROLE_FLAGGED, SU_FLAGGED, "\\Flagged"}, {ROLE_IMPORTANT, SU_IMPORTANT, "\\Important"},
 };
 
-/* LIST attributes without the backslash: RFC 6154, RFC 8457, Gmail's XLIST. */
+/* Gmail's XLIST names that are not RFC 6154's (without the backslash). */
 static const struct {
 	const char *name;
 	enum role role;
-} attr_names[] = {
-    {"Sent", ROLE_SENT},       {"Drafts", ROLE_DRAFTS},	      {"Trash", ROLE_TRASH},
-    {"Junk", ROLE_JUNK},       {"Archive", ROLE_ARCHIVE},     {"All", ROLE_ALL},
-    {"Flagged", ROLE_FLAGGED}, {"Important", ROLE_IMPORTANT}, {"Inbox", ROLE_INBOX},
-    {"AllMail", ROLE_ALL},     {"Spam", ROLE_JUNK},	      {"Starred", ROLE_FLAGGED},
+} xlist_names[] = {
+    {"Inbox", ROLE_INBOX},
+    {"AllMail", ROLE_ALL},
+    {"Spam", ROLE_JUNK},
+    {"Starred", ROLE_FLAGGED},
 };
 
 static const struct {
@@ -83,14 +85,84 @@ enum role role_of_su(unsigned su)
 	return ROLE_NONE;
 }
 
+/* The role of an attribute name of n bytes; XLIST names only when xlist. */
+static enum role attr_lookup(const char *name, size_t n, int xlist)
+{
+	if (n && *name == '\\')
+		name++, n--;
+	for (size_t i = 0; i < COUNT(su_order); i++)
+		if (strlen(su_order[i].attr + 1) == n &&
+		    !strncasecmp(name, su_order[i].attr + 1, n))
+			return su_order[i].role;
+	for (size_t i = 0; xlist && i < COUNT(xlist_names); i++)
+		if (strlen(xlist_names[i].name) == n && !strncasecmp(name, xlist_names[i].name, n))
+			return xlist_names[i].role;
+	return ROLE_NONE;
+}
+
 enum role role_of_attr(const char *attr)
 {
-	if (*attr == '\\')
-		attr++;
-	for (size_t i = 0; i < COUNT(attr_names); i++)
-		if (!strcasecmp(attr, attr_names[i].name))
-			return attr_names[i].role;
-	return ROLE_NONE;
+	return attr_lookup(attr, strlen(attr), 1);
+}
+
+unsigned role_su_from_attr(const char *attr)
+{
+	return role_su_bit(role_of_attr(attr));
+}
+
+const char *role_su_attr(unsigned bit)
+{
+	for (size_t i = 0; bit && i < COUNT(su_order); i++)
+		if (su_order[i].bit == bit)
+			return su_order[i].attr;
+	return NULL;
+}
+
+const char *role_su_format(unsigned mask, char *buf, size_t len)
+{
+	size_t used = 0;
+	const char *a;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < 32 && used < len; i++)
+		if ((a = role_su_attr(mask & (1u << i))))
+			used +=
+			    (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", a);
+	return buf;
+}
+
+enum ms_status role_su_parse(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+	const char *p = list, *end;
+	unsigned bit;
+	size_t n;
+
+	*mask = 0;
+	for (;;) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		bit = role_su_bit(attr_lookup(p, n, 0));
+		if (!n || !bit) {
+			if (errlen)
+				snprintf(
+				    err, errlen,
+				    n ? "unknown special use '%.*s' (known: all, archive, drafts, "
+					"flagged, important, junk, sent, trash)"
+				      : "empty item in the special-use list%.*s",
+				    (int)n, p);
+			*mask = 0;
+			return MS_ERR_USAGE;
+		}
+		*mask |= bit;
+		if (!end)
+			return MS_OK;
+		p = end + 1;
+	}
 }
 
 const char *role_lang_name(const char *lang)

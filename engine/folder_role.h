@@ -38,8 +38,39 @@
 #define MS_FOLDER_ROLE_H
 
 #include <stddef.h>
-#include "specialuse.h"
 #include "status.h"
+
+/*
+ * SPECIAL-USE BITS.  RFC 6154 special uses (and RFC 8457 \Important) as a
+ * bitmask: what the IMAP layer reads from LIST, the stores and the manifest
+ * carry and --exclude-special matches.
+ */
+#define SU_ALL (1u << 0)
+#define SU_ARCHIVE (1u << 1)
+#define SU_DRAFTS (1u << 2)
+#define SU_FLAGGED (1u << 3)
+#define SU_JUNK (1u << 4)
+#define SU_SENT (1u << 5)
+#define SU_TRASH (1u << 6)
+#define SU_IMPORTANT (1u << 7)
+
+/*
+ * role_su_from_attr() maps a LIST attribute ("\Sent", case-insensitive,
+ * backslash optional; also the XLIST names \AllMail, \Spam, \Starred) to
+ * its SU_ bit, 0 when it is none.  role_su_attr() gives "\Sent" for SU_SENT,
+ * NULL unless exactly one known bit.  role_su_format() writes the bits as
+ * "\Junk \Sent" (bit order) into buf and returns buf.
+ */
+unsigned role_su_from_attr(const char *attr);
+const char *role_su_attr(unsigned bit);
+const char *role_su_format(unsigned mask, char *buf, size_t len);
+/*
+ * A comma list of RFC 6154 names ("junk,trash", "\Junk, \Trash"): any
+ * case, backslash optional, spaces around items allowed, XLIST names not
+ * accepted.  MS_ERR_USAGE with plain words in err for an empty or unknown
+ * item (then *mask is 0).
+ */
+enum ms_status role_su_parse(const char *list, unsigned *mask, char *err, size_t errlen);
 
 enum role {
 	ROLE_NONE = 0,

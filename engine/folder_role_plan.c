@@ -39,14 +39,6 @@ static void describe_name(char *buf, size_t len, const char *name, const struct 
 		 role_lang_name(k->lang));
 }
 
-/* The attribute of a role as servers send it: "\Sent". */
-static void describe_attr(char *buf, size_t len, enum role r)
-{
-	const char *n = role_name(r);
-
-	snprintf(buf, len, "\\%c%s", n[0] - 'a' + 'A', n + 1);
-}
-
 /* ---- the destination's profile and language ---- */
 
 static int has_cap(const char *const *caps, size_t ncaps, const char *cap)
@@ -211,18 +203,16 @@ static enum ms_status find_target(struct planner *pl, enum role r, struct target
 	const struct role_folder *d = best_dst(pl->in, r);
 	const char *prof = role_profile_name(pl->out->profile);
 	enum ms_status st;
-	char attr[16];
 
 	t->done = 1;
 	if (d) {
 		t->name = d->name;
 		t->attr = d->m.by == ROLE_BY_ATTR;
-		if (t->attr) {
-			describe_attr(attr, sizeof(attr), r);
-			snprintf(t->why, sizeof(t->why), "attribute %s", attr);
-		} else {
+		if (t->attr)
+			snprintf(t->why, sizeof(t->why), "attribute %s",
+				 role_su_attr(role_su_bit(r)));
+		else
 			describe_name(t->why, sizeof(t->why), d->name, d->m.known);
-		}
 		return MS_OK;
 	}
 	if ((st = make_default(pl, r, t)))
@@ -261,14 +251,10 @@ static const struct role_map *map_of(const struct role_plan_in *in, const char *
 /* The source's half of the reason: "attribute \Sent", "name 'Sent' (...)". */
 static void describe_src(char *buf, size_t len, const struct role_folder *s)
 {
-	if (s->m.by == ROLE_BY_NAME) {
+	if (s->m.by == ROLE_BY_NAME)
 		describe_name(buf, len, s->name, s->m.known);
-	} else {
-		char attr[16];
-
-		describe_attr(attr, sizeof(attr), s->m.role);
-		snprintf(buf, len, "attribute %s", attr);
-	}
+	else
+		snprintf(buf, len, "attribute %s", role_su_attr(role_su_bit(s->m.role)));
 }
 
 static enum ms_status plan_role(struct planner *pl, const struct role_folder *s,

@@ -304,8 +304,11 @@ static void test_attributes(void)
 	};
 	struct role_match m;
 
-	for (size_t i = 0; i < N(attrs); i++)
+	for (size_t i = 0; i < N(attrs); i++) {
 		CHECK(role_of_attr(attrs[i].attr) == attrs[i].role);
+		/* the SU_ bit is the role's (none for \Inbox, which is no special use) */
+		CHECK(role_su_from_attr(attrs[i].attr) == role_su_bit(attrs[i].role));
+	}
 	/* the attribute beats the name */
 	CHECK(role_of("Sent", '/', "", SU_TRASH, &m) == ROLE_TRASH && m.by == ROLE_BY_ATTR &&
 	      !m.known);
