@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include "parse.h"
 #include "server.h"
-#include "specialuse.h"
+#include "folder_role.h"
 #include "status.h"
 
 struct imap;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include "imap_int.h"
-#include "rules.h"
 #include "utf7.h"
 
 /* ---- NAMESPACE ---- */
@@ -232,7 +231,7 @@ static enum ms_status on_list(void *ctx, const struct imap_resp *r)
 		if (!item_str(a))
 			continue;
 		f->attrs |= list_attr_bit(a->s);
-		f->special_use |= rules_special_use_from_attr(a->s);
+		f->special_use |= role_su_from_attr(a->s);
 	}
 	return MS_OK;
 }

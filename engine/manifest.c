@@ -14,7 +14,7 @@
 #include "imapdate.h"
 #include "manifest.h"
 #include "mname.h"
-#include "rules.h"
+#include "folder_role.h"
 
 struct mp {
 	struct jsonr *j;
@@ -133,7 +133,7 @@ static int get_special(struct mp *p, unsigned *su)
 	if (want(p, JT_ARR, "an array of special uses"))
 		return -1;
 	while ((t = jsonr_next(p->j)) == JT_STR) {
-		if (!(bit = rules_special_use_from_attr(buf_str(&p->j->str))))
+		if (!(bit = role_su_from_attr(buf_str(&p->j->str))))
 			return FAIL(p, "unknown special use");
 		*su |= bit;
 	}

@@ -9,7 +9,7 @@
 #include <time.h>
 #include "imapdate.h"
 #include "manifest.h"
-#include "rules.h"
+#include "folder_role.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
 static size_t utf8_len(const unsigned char *s)
@@ -94,7 +94,7 @@ static enum ms_status put_special(struct buf *b, unsigned su)
 	int first = 1;
 
 	for (unsigned i = 0; !st && i < 32; i++) {
-		const char *a = rules_special_use_attr(su & (1u << i));
+		const char *a = role_su_attr(su & (1u << i));
 		if (!a)
 			continue;
 		st = first ? MS_OK : buf_addc(b, ',');

@@ -203,7 +203,7 @@ enum ms_status rules_exclude_special(struct rules *r, const char *list)
 	enum ms_status st;
 
 	r->err[0] = '\0';
-	st = rules_parse_special_use(list, &mask, r->err, sizeof(r->err));
+	st = role_su_parse(list, &mask, r->err, sizeof(r->err));
 	if (!st)
 		r->special_mask |= mask;
 	return st;
@@ -337,7 +337,7 @@ static enum rule_reason folder_reason(const struct rules *r, const struct rules_
 	}
 	if (f->special_use & r->special_mask) {
 		say(why, len, "folder has special use %s, excluded by --exclude-special",
-		    rules_special_use_format(f->special_use & r->special_mask, attrs,
+		    role_su_format(f->special_use & r->special_mask, attrs,
 					     sizeof(attrs)));
 		return RULE_EXCLUDED_SPECIAL;
 	}

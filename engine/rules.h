@@ -82,7 +82,7 @@
 #define RULES_MAX_SIZE_DEFAULT (35ULL * 1024 * 1024)
 #define RULES_ITEM_CAP_DEFAULT 500000ULL
 
-#include "specialuse.h"
+#include "folder_role.h"
 
 enum rules_namespace {
 	RULES_NS_PERSONAL = 0,
@@ -168,25 +168,6 @@ enum ms_status rules_item_cap_cutoff(const struct rules *r, const struct rules_m
 enum rule_reason rules_item_cap_check(const struct rules_cutoff *c, const struct rules_msgkey *k,
 				      char *why, size_t whylen);
 void rules_cutoff_free(struct rules_cutoff *c);
-
-/*
- * Special uses.  rules_special_use_from_attr() maps a LIST attribute
- * ("\Sent", case-insensitive, backslash optional; also the old XLIST names
- * \AllMail, \Spam, \Starred) to its SU_ bit, 0 when it is none.
- * rules_special_use_attr() gives "\Sent" for SU_SENT, NULL unless exactly one
- * known bit.  rules_special_use_format() writes the bits as "\Sent \Junk"
- * (bit order) into buf and returns buf.
- */
-unsigned rules_special_use_from_attr(const char *attr);
-/*
- * A comma list of RFC 6154 names ("junk,trash", "\Junk, \Trash"): any
- * case, backslash optional, spaces around items allowed, XLIST names not
- * accepted.  MS_ERR_USAGE with plain words in err for an empty or unknown
- * item (then *mask is 0).
- */
-enum ms_status rules_parse_special_use(const char *list, unsigned *mask, char *err, size_t errlen);
-const char *rules_special_use_attr(unsigned bit);
-const char *rules_special_use_format(unsigned mask, char *buf, size_t len);
 
 /*
  * Option values.  rules_parse_size(): digits with an optional binary unit

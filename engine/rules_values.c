@@ -1,6 +1,6 @@
 /*
  * rules_values.c - the values around the rules (declared in rules.h): sizes
- * and dates as users type and read them, special-use names, reason names.
+ * and dates as users type and read them, reason names.
  * Dates are computed by hand in UTC, so neither TZ nor the C library's
  * time zone code can shift them.
  */
@@ -8,24 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include "rules.h"
-
-static const struct {
-	const char *name; /* RFC 6154 / RFC 8457 attribute without the backslash */
-	unsigned bit;
-} special_uses[] = {
-    {"All", SU_ALL},   {"Archive", SU_ARCHIVE}, {"Drafts", SU_DRAFTS}, {"Flagged", SU_FLAGGED},
-    {"Junk", SU_JUNK}, {"Sent", SU_SENT},	{"Trash", SU_TRASH},   {"Important", SU_IMPORTANT},
-};
-
-/* Gmail's pre-RFC 6154 XLIST names. */
-static const struct {
-	const char *name;
-	unsigned bit;
-} xlist_names[] = {
-    {"AllMail", SU_ALL},
-    {"Spam", SU_JUNK},
-    {"Starred", SU_FLAGGED},
-};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,89 +36,6 @@ const char *rules_reason_name(enum rule_reason why)
 		return "over-item-cap";
 	}
 	return "unknown";
-}
-
-static unsigned lookup(const char *name, size_t n, int xlist)
-{
-	size_t i;
-
-	if (n && *name == '\\')
-		name++, n--;
-	for (i = 0; i < COUNT(special_uses); i++)
-		if (strlen(special_uses[i].name) == n &&
-		    strncasecmp(name, special_uses[i].name, n) == 0)
-			return special_uses[i].bit;
-	for (i = 0; xlist && i < COUNT(xlist_names); i++)
-		if (strlen(xlist_names[i].name) == n &&
-		    strncasecmp(name, xlist_names[i].name, n) == 0)
-			return xlist_names[i].bit;
-	return 0;
-}
-
-unsigned rules_special_use_from_attr(const char *attr)
-{
-	return lookup(attr, strlen(attr), 1);
-}
-
-enum ms_status rules_parse_special_use(const char *list, unsigned *mask, char *err, size_t errlen)
-{
-	const char *p = list, *end;
-	unsigned bit;
-	size_t n;
-
-	*mask = 0;
-	for (;;) {
-		end = strchr(p, ',');
-		n = end ? (size_t)(end - p) : strlen(p);
-		while (n && (*p == ' ' || *p == '\t'))
-			p++, n--;
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		bit = lookup(p, n, 0);
-		if (!n || !bit) {
-			if (errlen)
-				snprintf(
-				    err, errlen,
-				    n ? "unknown special use '%.*s' (known: all, archive, drafts, "
-					"flagged, important, junk, sent, trash)"
-				      : "empty item in the special-use list%.*s",
-				    (int)n, p);
-			*mask = 0;
-			return MS_ERR_USAGE;
-		}
-		*mask |= bit;
-		if (!end)
-			return MS_OK;
-		p = end + 1;
-	}
-}
-
-const char *rules_special_use_attr(unsigned bit)
-{
-	static const char *const attrs[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
-					    "\\Junk", "\\Sent",	   "\\Trash",  "\\Important"};
-	size_t i;
-
-	for (i = 0; i < COUNT(attrs); i++)
-		if (bit == 1u << i)
-			return attrs[i];
-	return NULL;
-}
-
-const char *rules_special_use_format(unsigned mask, char *buf, size_t len)
-{
-	size_t used = 0, i;
-	const char *a;
-
-	if (len)
-		buf[0] = '\0';
-	for (i = 0; i < 32 && len; i++) {
-		a = rules_special_use_attr(mask & (1u << i));
-		if (a && used < len)
-			used +=
-			    (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", a);
-	}
-	return buf;
 }
 
 /* Binary multiplier of a unit letter, 0 if it is none. */

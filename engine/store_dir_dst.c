@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "imap.h"
-#include "rules.h"
 #include "imapdate.h"
 #include "maildir_meta.h"
 #include "mname.h"
@@ -184,7 +183,7 @@ static void set_folder_xattrs(const char *dir, const char *name, unsigned specia
 	char su[128];
 
 	dir_set_xattr(dir, -1, "user.imap.name", name);
-	if (special_use && rules_special_use_format(special_use, su, sizeof(su))[0])
+	if (special_use && role_su_format(special_use, su, sizeof(su))[0])
 		dir_set_xattr(dir, -1, "user.imap.special_use", su);
 }
 

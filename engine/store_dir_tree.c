@@ -15,8 +15,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "imap.h"
-#include "rules.h"
-#include "specialuse.h"
 #include "mname.h"
 #include "store_dir_int.h"
 
@@ -199,7 +197,7 @@ static unsigned special_use_of(const char *dir, const char *name)
 		char *save = NULL, *t;
 
 		for (t = strtok_r(v, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
-			su |= rules_special_use_from_attr(t);
+			su |= role_su_from_attr(t);
 		free(v);
 		return su;
 	}

@@ -14,7 +14,6 @@
 #include "buf.h"
 #include "mname.h"
 #include "store_imap.h"
-#include "rules.h"
 #include "store_imap_int.h"
 #include "utf7.h"
 
@@ -133,7 +132,7 @@ static enum ms_status dst_ensure(struct msg_dest *md, const char *name, unsigned
 
 	/* a folder made for a source's special-use one carries the use, where it can */
 	if (!st && strcasecmp(*id, "INBOX") &&
-	    (st = imap_create_use(s->im, *id, rules_special_use_attr(su), &created)))
+	    (st = imap_create_use(s->im, *id, role_su_attr(su), &created)))
 		istore_fail(s, st);
 	if (st) {
 		free(*id);

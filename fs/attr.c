@@ -7,7 +7,7 @@
 #include <string.h>
 #include "attr.h"
 #include "imapdate.h"
-#include "rules.h"
+#include "folder_role.h"
 
 /* cur/ changes when its listing does: Maildir readers (mutt, Python's
  * mailbox) re-read a folder only when the mtime of cur/ moves. */
@@ -80,7 +80,7 @@ long attr_xattr_dir(const struct dnode *d, const char *name, char *out, size_t o
 
 	if (!f)
 		return name ? -ENODATA : 0;
-	rules_special_use_format(f->special_use, su, sizeof(su));
+	role_su_format(f->special_use, su, sizeof(su));
 	if (!name) {
 		add_name(list, &n, "user.imap.name");
 		if (su[0])

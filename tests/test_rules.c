@@ -287,20 +287,20 @@ static void test_special_use_names(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		CHECK(rules_special_use_from_attr(attrs[i].attr) == attrs[i].bit);
-	CHECK_STR(rules_special_use_attr(SU_SENT), "\\Sent");
-	CHECK_STR(rules_special_use_attr(SU_IMPORTANT), "\\Important");
-	CHECK(rules_special_use_attr(SU_SENT | SU_JUNK) == NULL);
-	CHECK(rules_special_use_attr(0) == NULL);
-	CHECK(rules_special_use_attr(1u << 20) == NULL);
-	CHECK_STR(rules_special_use_format(SU_SENT | SU_JUNK | (1u << 20), buf, sizeof(buf)),
+		CHECK(role_su_from_attr(attrs[i].attr) == attrs[i].bit);
+	CHECK_STR(role_su_attr(SU_SENT), "\\Sent");
+	CHECK_STR(role_su_attr(SU_IMPORTANT), "\\Important");
+	CHECK(role_su_attr(SU_SENT | SU_JUNK) == NULL);
+	CHECK(role_su_attr(0) == NULL);
+	CHECK(role_su_attr(1u << 20) == NULL);
+	CHECK_STR(role_su_format(SU_SENT | SU_JUNK | (1u << 20), buf, sizeof(buf)),
 		  "\\Junk \\Sent");
-	CHECK_STR(rules_special_use_format(0, buf, sizeof(buf)), "");
-	CHECK_STR(rules_special_use_format(SU_SENT | SU_JUNK, buf, 8), "\\Junk \\");
-	CHECK(rules_parse_special_use("ALL,archive,Drafts,\\flagged,important,junk,sent,trash",
+	CHECK_STR(role_su_format(0, buf, sizeof(buf)), "");
+	CHECK_STR(role_su_format(SU_SENT | SU_JUNK, buf, 8), "\\Junk \\");
+	CHECK(role_su_parse("ALL,archive,Drafts,\\flagged,important,junk,sent,trash",
 				      &mask, err, sizeof(err)) == MS_OK);
 	CHECK(mask == 0xFF);
-	CHECK(rules_parse_special_use("starred", &mask, err, sizeof(err)) == MS_ERR_USAGE);
+	CHECK(role_su_parse("starred", &mask, err, sizeof(err)) == MS_ERR_USAGE);
 	CHECK(mask == 0);
 }
 

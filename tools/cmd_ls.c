@@ -116,7 +116,7 @@ static void print_row(const struct imap_folder *f, const struct folder_view *v,
 {
 	char su[128], b1[32], b2[32];
 
-	rules_special_use_format(f->special_use, su, sizeof(su));
+	role_su_format(f->special_use, su, sizeof(su));
 	if (json) {
 		print_json(f, v, fs, su);
 		return;
