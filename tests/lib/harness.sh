@@ -29,6 +29,8 @@
 #   harness_free_port, harness_port_open PORT, harness_ca
 #   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
 #                      [--listescape] [--quota SIZE] [--extra CONF]
+#                      [--profile exchange|gmail|plain]
+#   dovecot_profile_caps PROFILE
 #   dovecot_stop NAME, dovecot_kill NAME, dovecot_restart NAME,
 #   dovecot_pids NAME, dovecot_imap_pids NAME USER
 #   seed_corpus NAME USER FOLDER [GLOB|LIST-FILE]
@@ -310,6 +312,9 @@ _harness_var() {
 # --quota SIZE: every user gets a storage quota of SIZE (Dovecot's syntax:
 #   100M, 1G) with the maildir backend, and IMAP offers QUOTA (imap_quota).
 # --extra: config text appended at the end (later settings win).
+# --profile P: announce what a kind of server announces (see
+#   dovecot_profile_caps); its settings go in where the option stands among
+#   --quota and --extra (later settings win).
 dovecot_start() {
 	local name=$1 sep=/ cert=good extra=""
 	shift || fail "dovecot_start: NAME missing"
@@ -321,6 +326,11 @@ dovecot_start() {
 		--listescape)
 			extra+=$'mail_plugins = $mail_plugins listescape\nplugin {\n  listescape_char = "\\\\"\n}\n'
 			shift ;;
+		--profile)
+			dovecot_profile_caps "$2" >/dev/null ||
+				fail "dovecot_start: no server profile '$2' (exchange, gmail, plain)"
+			extra+=$(_dovecot_profile_conf "$2")$'\n'
+			shift 2 ;;
 		--quota)
 			[[ "$2" =~ ^[0-9]+[KMGT]?$ ]] || fail "dovecot_start: bad --quota $2"
 			extra+=$'mail_plugins = $mail_plugins quota\nprotocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n'
@@ -358,6 +368,63 @@ dovecot_start() {
 	export "${up}_PORT" "${up}_TLSPORT" "${up}_CONF" "${up}_MAILDIR" \
 		"${up}_DIR" "${up}_LOG" "${up}_SEP"
 	_dovecot_launch "$name"
+}
+
+# dovecot_profile_caps PROFILE: what a Dovecot started with --profile
+# PROFILE announces after login (the greeting adds STARTTLS and AUTH=).
+# The profiles model servers mailstage copies into across the internet:
+#   exchange  Microsoft 365 / Exchange Online: LITERAL+, UIDPLUS, MOVE, no
+#             MULTIAPPEND
+#   gmail     Gmail without its own extensions: LITERAL- (Dovecot's
+#             imap_literal_minus: it enforces it, a non-synchronizing
+#             literal over 4096 bytes ends the session with BYE [TOOBIG]),
+#             no MULTIAPPEND; QUOTA (imap_quota, 15 GB), COMPRESS=DEFLATE
+#             (imap_zlib) and APPENDLIMIT=35651584 (quota_max_mail_size)
+#             honoured.  Left out: X-GM-EXT-1 (Dovecot has no X-GM-LABELS,
+#             X-GM-MSGID or X-GM-RAW: a client that believed it would get
+#             BAD), XLIST (Dovecot answers XLIST with LIST lines, no
+#             \Inbox: a client that asked for XLIST would miss them).
+#             UTF8=ACCEPT stays: Dovecot 2.3 answers ENABLE UTF8=ACCEPT OK
+#             without an ENABLED line, so a client that checks keeps mUTF-7.
+#   plain     an older server: IMAP4rev1 only (synchronizing literals, one
+#             message per APPEND, no UIDPLUS).
+# What Dovecot 2.3 does with what it does not announce: it still takes it.
+# {N+} literals (LITERAL+) of any size except under gmail's LITERAL-,
+# several messages in one APPEND (MULTIAPPEND), ENABLE, UNSELECT, MOVE,
+# XLIST; and it still answers APPEND with [APPENDUID] and COPY with
+# [COPYUID] (UIDPLUS), which a real server without UIDPLUS never sends.
+# Also unlike Exchange, its greeting and LOGIN answer carry [CAPABILITY]
+# (a client there spends a round trip on CAPABILITY).  So a profile tests
+# a client that follows the announced list; one that uses an unannounced
+# extension is not caught here.
+dovecot_profile_caps() {
+	case $1 in
+	exchange) echo "IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+" ;;
+	gmail) echo "IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID CHILDREN UIDPLUS" \
+		"COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED" \
+		"LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584" ;;
+	plain) echo "IMAP4rev1" ;;
+	*) return 1 ;;
+	esac
+}
+
+# _dovecot_profile_conf PROFILE: the settings of --profile PROFILE.
+_dovecot_profile_conf() {
+	printf 'imap_capability = %s\n' "$(dovecot_profile_caps "$1")" || return 1
+	[ "$1" = gmail ] || return 0
+	cat <<'EOF'
+imap_literal_minus = yes
+mail_plugins = $mail_plugins quota zlib
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota imap_zlib
+}
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=15G
+  quota_vsizes = yes
+  quota_max_mail_size = 35651584
+}
+EOF
 }
 
 # _dovecot_credentials DIR: passdb files (readable by the auth process,
