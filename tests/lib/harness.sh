@@ -26,6 +26,7 @@
 #   harness_init, harness_timeout SECS, harness_done
 #   harness_need_root, harness_need_mailstage, harness_need_fuse
 #   harness_register_pid PID, harness_register_mount DIR, harness_rss_limit_kib KIB
+#   harness_relay NAME PORT [RELAY-OPTIONS...], harness_relay_stop NAME
 #   harness_free_port, harness_port_open PORT, harness_ca
 #   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
 #                      [--listescape] [--quota SIZE] [--extra CONF]
@@ -233,6 +234,48 @@ print(s.getsockname()[1])') || return 1
 	done
 	echo "harness: no free port found" >&2
 	return 1
+}
+
+# harness_relay NAME PORT [RELAY-OPTIONS...]: tests/tools/relay (a link
+# model: --delay-ms, --rate; or a fault: --c2s, --s2c, --stall) in front of
+# 127.0.0.1:PORT; its own port in RELAY_PORT.  Call it in the test's shell
+# (not in $(...)): the relay is that shell's child.  Its stderr goes to
+# $T/relay-NAME.err.
+harness_relay() {
+	local name=$1 to=$2 bin=${HARNESS_RELAY:-${MESON_BUILD_ROOT:-$REPO_TOP/build}/tests/tools/relay}
+	shift 2
+	[ -x "$bin" ] || fail "relay not built: $bin"
+	rm -f "$T/relay-$name.port"
+	"$bin" --to "$to" --port-file "$T/relay-$name.port" "$@" 2>"$T/relay-$name.err" &
+	echo "$!" >"$T/relay-$name.pid"
+	harness_register_pid "$!"
+	for _ in $(seq 1 200); do
+		if [ -s "$T/relay-$name.port" ]; then
+			RELAY_PORT=$(cat "$T/relay-$name.port")
+			return 0
+		fi
+		kill -0 "$(cat "$T/relay-$name.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/relay-$name.err" >&2
+	fail "relay $name did not start"
+}
+
+# harness_relay_stop NAME: SIGTERM the relay, wait for it; its last line
+# (bytes carried each way, its CPU time: see relay.c) in RELAY_STATS.  Call
+# it in the shell that started the relay.
+harness_relay_stop() {
+	local pid
+	RELAY_STATS=
+	pid=$(cat "$T/relay-$1.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do # not this shell's child: wait returned at once
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	rm -f "$T/relay-$1.pid"
+	RELAY_STATS=$(grep '^relay: .* bytes c2s' "$T/relay-$1.err" | tail -n 1)
 }
 
 # ------------------------------------------------------------ TLS
