@@ -19,9 +19,7 @@ set -u
 . "$(dirname "$0")/lib/harness.sh"
 harness_init
 harness_timeout 180
-RELAY=${RELAY:-${MESON_BUILD_ROOT:-$REPO_TOP/build}/tests/tools/relay}
 CHECK=$REPO_TOP/tests/tools/relaycheck.py
-[ -x "$RELAY" ] || fail "relay not built: $RELAY"
 
 # wait_file FILE: until FILE exists (a port file), at most 10 s.
 wait_file() {
@@ -37,22 +35,12 @@ harness_register_pid $!
 wait_file "$T/server.port"
 SERVER_PORT=$(cat "$T/server.port")
 
-# relay_up NAME ARGS...: start a relay to the server; RELAY_PORT, RELAY_PID.
-relay_up() {
-	local name=$1
-	shift
-	"$RELAY" --to "$SERVER_PORT" --port-file "$T/$name.port" "$@" 2>"$T/$name.err" &
-	RELAY_PID=$!
-	harness_register_pid "$RELAY_PID"
-	wait_file "$T/$name.port"
-	RELAY_PORT=$(cat "$T/$name.port")
-}
-
-# relay_down NAME: SIGTERM; its statistics line is left in $T/NAME.err.
+# relay_down NAME: stop it; its statistics line in STATS.
 relay_down() {
-	kill -TERM "$RELAY_PID"
-	wait "$RELAY_PID" || fail "relay $1 exited $? on SIGTERM"
-	grep -q '^relay: .* bytes c2s' "$T/$1.err" || fail "relay $1 printed no statistics"
+	harness_relay_stop "$1"
+	STATS=$RELAY_STATS
+	[ -n "$STATS" ] || fail "relay $1 printed no statistics"
+	echo "# $STATS"
 }
 
 # check CMD...: relaycheck.py CMD against the relay; its KEY=VALUE lines
@@ -72,7 +60,7 @@ between() {
 }
 
 RATE=25 # MB/s
-relay_up link --delay-ms 20 --rate "${RATE}M"
+harness_relay link "$SERVER_PORT" --delay-ms 20 --rate "${RATE}M"
 
 check greet
 between "$greet_ms" 80 140 "greeting after the modelled handshake (ms)"
@@ -98,9 +86,7 @@ between "$sum_MBps" "$lo" "$hi" "two connections share the rate: MB/s summed"
 
 check hold 3
 relay_down link
-stats=$(cat "$T/link.err")
-echo "# $stats"
-queue=$(sed -n 's/.*largest queue \([0-9]*\) bytes.*/\1/p' <<<"$stats")
+queue=$(sed -n 's/.*largest queue \([0-9]*\) bytes.*/\1/p' <<<"$STATS")
 between "$queue" 1 $(((4 << 20) + 262144)) "a receiver that reads nothing: the relay's largest queue (bytes)"
 between "$hold_sent_bytes" 1 40000000 "... and the sender is held back (bytes it got rid of in 3 s)"
 
@@ -111,10 +97,10 @@ cpu100=$(awk '{
 		if ($(i + 1) == "bytes" && $(i + 2) ~ /^(c2s|s2c),?$/) b += $i
 		if ($i == "cpu") c = $(i + 1) + $(i + 4)
 	}
-	printf "%.3f\n", c / (b / 1e8) }' <<<"$stats")
+	printf "%.3f\n", c / (b / 1e8) }' <<<"$STATS")
 between "$cpu100" 0 1.5 "relay CPU seconds per 100 MB at ${RATE} MB/s and 20 ms"
 
-relay_up plain
+harness_relay plain "$SERVER_PORT"
 check bulk both 10
 assert_eq "$c2s_sha256 $s2c_sha256" "ok ok" "without options: 10 MB each way arrive intact"
 check rtt 5
