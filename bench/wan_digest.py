@@ -43,34 +43,25 @@ def key_of(body, sha):
     return m.group(1).decode("ascii", "replace") if m else sha
 
 
-def main(argv):
+def mailbox_lines(argv):
+    """The output's lines, read with one login (closed with the process)."""
     args = imaptool.build_parser().parse_args(argv + ["login"])
     c = imaptool.connect(args)
+    imaptool.login(c, args)
     lines, stripped = [], 0
-    try:
-        imaptool.login(c, args)
-        for name in fault_dump.folders(c):
-            if imaptool.open_box(c, name, readonly=True) == 0:
-                continue
-            for body in fault_dump.bodies(c).values():
-                body, n = unmarked(body)
-                stripped += n
-                sha = hashlib.sha256(body).hexdigest()
-                lines.append("%s\t%s\t%d\t%s" % (name, key_of(body, sha), len(body), sha))
-    finally:
-        try:
-            c.logout()
-        except Exception:
-            pass
-    for line in sorted(lines):
-        print(line)
-    print("stripped\t%d" % stripped)
-    return 0
+    for name in fault_dump.folders(c):
+        if imaptool.open_box(c, name, readonly=True) == 0:
+            continue
+        for body in fault_dump.bodies(c).values():
+            body, n = unmarked(body)
+            stripped += n
+            sha = hashlib.sha256(body).hexdigest()
+            lines.append("%s\t%s\t%d\t%s" % (name, key_of(body, sha), len(body), sha))
+    return sorted(lines) + ["stripped\t%d" % stripped]
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv[1:]))
+        print("\n".join(mailbox_lines(sys.argv[1:])))
     except (imaptool.ToolError, OSError) as e:
-        print("wan_digest: %s" % e, file=sys.stderr)
-        sys.exit(1)
+        sys.exit("wan_digest: %s" % e)
