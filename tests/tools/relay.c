@@ -25,6 +25,8 @@
  *                 suffix K, M or G: 10^3, 10^6, 10^9; 25M is 200 Mbit/s).
  *                 The sender's own socket buffers fill behind it, as they
  *                 would in front of a real bottleneck.
+ * A side's EOF follows its bytes like any byte: the other side gets a half
+ * close (shutdown) and may still answer; the pair ends when both closed.
  * What is not modelled: loss, TCP slow start and congestion windows
  * (the link is an ideal pipe, what a perfect TCP would get out of it).
  * Buffering is bounded: a side is not read while its queue holds
@@ -79,7 +81,7 @@ struct chunk {
 	struct chunk *next;
 	uint64_t due; /* monotonic ns: not written before */
 	size_t len, off;
-	int eof; /* no data: the sender closed; close the pair when due */
+	int eof; /* no data: the sender closed; pass that on when due */
 	char data[];
 };
 
@@ -94,6 +96,7 @@ struct pair {
 	struct queue q[2]; /* q[s]: read from side s, not yet written to !s */
 	uint64_t open_at;  /* fd[1] not connected yet: connect then */
 	int eof[2];        /* side s closed: read it no more */
+	int eof_out[2];    /* ... and the other side was told (shutdown) */
 	enum after after;
 	int after_side;    /* whose queue holds the last bytes before the fault */
 	int stalled;
@@ -187,7 +190,7 @@ static void pair_close(struct pair *p)
 			close(p->fd[i]);
 		p->fd[i] = -1;
 		queue_free(&p->q[i]);
-		p->eof[i] = 0;
+		p->eof[i] = p->eof_out[i] = 0;
 	}
 	p->open_at = 0;
 	p->after = GO_ON;
@@ -245,7 +248,11 @@ static void accept_one(struct relay *r)
 
 	if (c < 0)
 		return;
-	for (int i = 0; !nonblocking(c) && i < MAX_PAIRS; i++) {
+	if (nonblocking(c)) {
+		close(c);
+		return;
+	}
+	for (int i = 0; i < MAX_PAIRS; i++) {
 		struct pair *p = &r->p[i];
 		if (p->fd[0] >= 0)
 			continue;
@@ -306,8 +313,9 @@ static size_t allowance(struct relay *r, enum dir d, size_t n)
 	return (size_t)(r->limit - r->count);
 }
 
-/* Write what is due of side `from`'s queue to the other side; -1: the pair
-   is over (broken, the sender's EOF came due, or the fault cut it). */
+/* Write what is due of side `from`'s queue to the other side, and its EOF
+   as a half close; -1: the pair is over (broken, both sides closed, or the
+   fault cut it). */
 static int flush(struct pair *p, int from, uint64_t now)
 {
 	struct queue *q = &p->q[from];
@@ -316,8 +324,12 @@ static int flush(struct pair *p, int from, uint64_t now)
 		return 0;
 	while (q->head && q->head->due <= now) {
 		struct chunk *c = q->head;
-		if (c->eof)
-			return -1;
+		if (c->eof) {
+			/* the other side may still answer, as over TCP */
+			p->eof_out[from] = 1;
+			if (p->eof_out[!from] || shutdown(p->fd[!from], SHUT_WR))
+				return -1;
+		}
 		while (c->off < c->len) {
 			ssize_t w = write(p->fd[!from], c->data + c->off, c->len - c->off);
 			if (w < 0 && errno == EINTR)
