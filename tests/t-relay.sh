@@ -4,6 +4,7 @@
 # --rate 25M` (40 ms RTT, 200 Mbit/s each way) to a small server
 # (tests/tools/relaycheck.py):
 #   - bytes arrive intact: SHA-256 of 25 MB each way, at once and apart;
+#     an upload ends with a half close and its answer still comes back;
 #   - a new connection's greeting takes >= 4 x 20 ms (handshake modelled),
 #     a one-line round trip >= 40 ms, and its median < 60 ms (a delay
 #     applied twice or per chunk would show);

@@ -9,7 +9,9 @@ tests/tools/relay's modelled link.
                                       MB one way (two: on two connections
                                       at once, client to server), SHA-256
                                       checked; MB/s each way, timed at the
-                                      receiver from its first to its last byte
+                                      receiver from its first to its last
+                                      byte.  An upload ends with a half
+                                      close (shutdown) before the answer
   relaycheck.py hold PORT SECS        write for SECS to a server that reads
                                       nothing; bytes the client got rid of
 
@@ -152,8 +154,9 @@ def upload(port, nbytes, out, key):
     s.sendall(b"sink %d\n" % nbytes)
     h = hashlib.sha256()
     send_random(s, nbytes, h)
+    # a half close: the answer must still come back through the relay
+    s.shutdown(socket.SHUT_WR)
     digest, first, last = recv_line(s).split()
-    s.sendall(b"bye\n")
     out[key] = (digest == h.hexdigest(), float(first), float(last))
 
 
