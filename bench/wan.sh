@@ -83,6 +83,9 @@ command -v mbsync >/dev/null || skip "mbsync (isync) not installed: scripts/setu
 command -v offlineimap >/dev/null || skip "offlineimap (offlineimap3) not installed: scripts/setup.sh"
 [ -x /usr/bin/time ] || skip "/usr/bin/time (package time) not installed"
 
+# for WAN_OUT: when, and which commit the relays and mailstage were built from
+STARTED=$(date -u +%Y-%m-%dT%H:%MZ)
+REV=$(git -C "$REPO_TOP" describe --always --dirty 2>/dev/null)
 TOOLS=${WAN_TOOLS:-mailstage mbsync offlineimap}
 MSGS=${WAN_MSGS:-1000}
 RUN_TIMEOUT=${WAN_RUN_TIMEOUT:-1800}
@@ -369,7 +372,7 @@ cmp -s "$T/src.digest" "$T/src-after.digest" || fail "the source changed during 
 echo "# the source is unchanged"
 if [ -n "${WAN_OUT:-}" ]; then
 	{
-		echo "# bench/wan.sh $(date -u +%Y-%m-%dT%H:%MZ) $(git -C "$REPO_TOP" describe --always --dirty 2>/dev/null)," \
+		echo "# bench/wan.sh $STARTED $REV," \
 			"$TOTAL_MSGS messages, $TOTAL_BYTES bytes, link $RATE bytes/s each way"
 		echo "$HEAD"
 		cat "$T/rows"
