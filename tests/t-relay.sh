@@ -10,7 +10,8 @@
 #     applied twice or per chunk would show);
 #   - a bulk transfer runs within 10% of the rate each way, both ways at
 #     once too (one bucket per direction), and two connections share one
-#     rate (the bucket is the relay's, not a connection's);
+#     rate (the bucket is the relay's, not a connection's); the best of up
+#     to 3 tries, as load only slows the Python ends down;
 #   - a receiver that reads nothing stops the sender: the relay's largest
 #     queue stays at its bound (4 MiB here) plus one read;
 #   - the relay's own CPU per 100 MB stays small (printed; bound loose);
@@ -50,6 +51,7 @@ check() {
 	local out
 	out=$("$HARNESS_PYTHON" "$CHECK" "$1" "$RELAY_PORT" "${@:2}") || fail "relaycheck $*"
 	printf '# %s\n' $out
+	CHECK_OUT=$out
 	eval "$out"
 }
 
@@ -71,17 +73,36 @@ between "$rtt_median_ms" 40 60 "median one-line round trip (ms)"
 
 lo=$(awk -v r=$RATE 'BEGIN { print r * 0.9 }')
 hi=$(awk -v r=$RATE 'BEGIN { print r * 1.1 }')
-check bulk c2s 25
+
+# bulk HOW MB RATE-VAR...: check bulk, again (3 tries at most) while one
+# of the rates is under $lo: a loaded machine only ever slows a transfer
+# down (the Python ends starve), so the best try is the relay's; one over
+# $hi fails all the same.
+bulk() {
+	local how=$1 mb=$2 try v low
+	shift 2
+	for try in 1 2 3; do
+		check bulk "$how" "$mb"
+		[[ "$CHECK_OUT" != *MISMATCH* ]] || fail "bulk $how: bytes changed on the way (try $try)"
+		low=0
+		for v in "$@"; do
+			awk -v x="${!v}" -v lo="$lo" 'BEGIN { exit !(x < lo) }' && low=1
+		done
+		[ "$low" = 0 ] && return 0
+		echo "# try $try: under $lo MB/s"
+	done
+}
+bulk c2s 25 c2s_MBps
 assert_eq "$c2s_sha256" ok "25 MB client to server arrive intact (SHA-256)"
 between "$c2s_MBps" "$lo" "$hi" "client to server MB/s"
-check bulk s2c 25
+bulk s2c 25 s2c_MBps
 assert_eq "$s2c_sha256" ok "25 MB server to client arrive intact (SHA-256)"
 between "$s2c_MBps" "$lo" "$hi" "server to client MB/s"
-check bulk both 25
+bulk both 25 c2s_MBps s2c_MBps
 assert_eq "$c2s_sha256 $s2c_sha256" "ok ok" "25 MB each way at once arrive intact"
 between "$c2s_MBps" "$lo" "$hi" "both ways at once: client to server MB/s"
 between "$s2c_MBps" "$lo" "$hi" "both ways at once: server to client MB/s"
-check bulk two 12.5
+bulk two 12.5 sum_MBps
 assert_eq "$c2s_a_sha256 $c2s_b_sha256" "ok ok" "two connections at once arrive intact"
 between "$sum_MBps" "$lo" "$hi" "two connections share the rate: MB/s summed"
 
