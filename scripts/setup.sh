@@ -33,6 +33,10 @@ PACKAGES=(
 	# runtime and test tools
 	fuse3 libarchive-tools sqlite3 dovecot-imapd dovecot-core isync rsync
 	attr mutt openssl zstd xz-utils valgrind procps iproute2 psmisc
+	# the benches: /usr/bin/time -v (CPU, peak RSS)
+	time
+	# bench/wan.sh: OfflineIMAP, a peer beside mbsync (isync)
+	offlineimap3
 	# batch tests: a real local SMTP server for status mail, GNU parallel for shards
 	postfix parallel
 	# interoperability test: Cyrus IMAP (imapd itself: see install_cyrus_imapd)

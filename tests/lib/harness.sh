@@ -26,9 +26,12 @@
 #   harness_init, harness_timeout SECS, harness_done
 #   harness_need_root, harness_need_mailstage, harness_need_fuse
 #   harness_register_pid PID, harness_register_mount DIR, harness_rss_limit_kib KIB
+#   harness_relay NAME PORT [RELAY-OPTIONS...], harness_relay_stop NAME
 #   harness_free_port, harness_port_open PORT, harness_ca
 #   dovecot_start NAME [--sep .|/] [--cert good|wrongname|selfsigned|expired]
 #                      [--listescape] [--quota SIZE] [--extra CONF]
+#                      [--profile exchange|gmail|plain]
+#   dovecot_profile_caps PROFILE
 #   dovecot_stop NAME, dovecot_kill NAME, dovecot_restart NAME,
 #   dovecot_pids NAME, dovecot_imap_pids NAME USER
 #   seed_corpus NAME USER FOLDER [GLOB|LIST-FILE]
@@ -233,6 +236,48 @@ print(s.getsockname()[1])') || return 1
 	return 1
 }
 
+# harness_relay NAME PORT [RELAY-OPTIONS...]: tests/tools/relay (a link
+# model: --delay-ms, --rate; or a fault: --c2s, --s2c, --stall) in front of
+# 127.0.0.1:PORT; its own port in RELAY_PORT.  Call it in the test's shell
+# (not in $(...)): the relay is that shell's child.  Its stderr goes to
+# $T/relay-NAME.err.
+harness_relay() {
+	local name=$1 to=$2 bin=${HARNESS_RELAY:-${MESON_BUILD_ROOT:-$REPO_TOP/build}/tests/tools/relay}
+	shift 2
+	[ -x "$bin" ] || fail "relay not built: $bin"
+	rm -f "$T/relay-$name.port"
+	"$bin" --to "$to" --port-file "$T/relay-$name.port" "$@" 2>"$T/relay-$name.err" &
+	echo "$!" >"$T/relay-$name.pid"
+	harness_register_pid "$!"
+	for _ in $(seq 1 200); do
+		if [ -s "$T/relay-$name.port" ]; then
+			RELAY_PORT=$(cat "$T/relay-$name.port")
+			return 0
+		fi
+		kill -0 "$(cat "$T/relay-$name.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/relay-$name.err" >&2
+	fail "relay $name did not start"
+}
+
+# harness_relay_stop NAME: SIGTERM the relay, wait for it; its last line
+# (bytes carried each way, its CPU time: see relay.c) in RELAY_STATS.  Call
+# it in the shell that started the relay.
+harness_relay_stop() {
+	local pid
+	RELAY_STATS=
+	pid=$(cat "$T/relay-$1.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do # not this shell's child: wait returned at once
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	rm -f "$T/relay-$1.pid"
+	RELAY_STATS=$(grep '^relay: .* bytes c2s' "$T/relay-$1.err" | tail -n 1)
+}
+
 # ------------------------------------------------------------ TLS
 
 # harness_ca: private CA + certificates in $T/tls (once per test):
@@ -310,6 +355,9 @@ _harness_var() {
 # --quota SIZE: every user gets a storage quota of SIZE (Dovecot's syntax:
 #   100M, 1G) with the maildir backend, and IMAP offers QUOTA (imap_quota).
 # --extra: config text appended at the end (later settings win).
+# --profile P: announce what a kind of server announces (see
+#   dovecot_profile_caps); its settings go in where the option stands among
+#   --quota and --extra (later settings win).
 dovecot_start() {
 	local name=$1 sep=/ cert=good extra=""
 	shift || fail "dovecot_start: NAME missing"
@@ -321,6 +369,11 @@ dovecot_start() {
 		--listescape)
 			extra+=$'mail_plugins = $mail_plugins listescape\nplugin {\n  listescape_char = "\\\\"\n}\n'
 			shift ;;
+		--profile)
+			dovecot_profile_caps "$2" >/dev/null ||
+				fail "dovecot_start: no server profile '$2' (exchange, gmail, plain)"
+			extra+=$(_dovecot_profile_conf "$2")$'\n'
+			shift 2 ;;
 		--quota)
 			[[ "$2" =~ ^[0-9]+[KMGT]?$ ]] || fail "dovecot_start: bad --quota $2"
 			extra+=$'mail_plugins = $mail_plugins quota\nprotocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n'
@@ -358,6 +411,63 @@ dovecot_start() {
 	export "${up}_PORT" "${up}_TLSPORT" "${up}_CONF" "${up}_MAILDIR" \
 		"${up}_DIR" "${up}_LOG" "${up}_SEP"
 	_dovecot_launch "$name"
+}
+
+# dovecot_profile_caps PROFILE: what a Dovecot started with --profile
+# PROFILE announces after login (the greeting adds STARTTLS and AUTH=).
+# The profiles model servers mailstage copies into across the internet:
+#   exchange  Microsoft 365 / Exchange Online: LITERAL+, UIDPLUS, MOVE, no
+#             MULTIAPPEND
+#   gmail     Gmail without its own extensions: LITERAL- (Dovecot's
+#             imap_literal_minus: it enforces it, a non-synchronizing
+#             literal over 4096 bytes ends the session with BYE [TOOBIG]),
+#             no MULTIAPPEND; QUOTA (imap_quota, 15 GB), COMPRESS=DEFLATE
+#             (imap_zlib) and APPENDLIMIT=35651584 (quota_max_mail_size)
+#             honoured.  Left out: X-GM-EXT-1 (Dovecot has no X-GM-LABELS,
+#             X-GM-MSGID or X-GM-RAW: a client that believed it would get
+#             BAD), XLIST (Dovecot answers XLIST with LIST lines, no
+#             \Inbox: a client that asked for XLIST would miss them).
+#             UTF8=ACCEPT stays: Dovecot 2.3 answers ENABLE UTF8=ACCEPT OK
+#             without an ENABLED line, so a client that checks keeps mUTF-7.
+#   plain     an older server: IMAP4rev1 only (synchronizing literals, one
+#             message per APPEND, no UIDPLUS).
+# What Dovecot 2.3 does with what it does not announce: it still takes it.
+# {N+} literals (LITERAL+) of any size except under gmail's LITERAL-,
+# several messages in one APPEND (MULTIAPPEND), ENABLE, UNSELECT, MOVE,
+# XLIST; and it still answers APPEND with [APPENDUID] and COPY with
+# [COPYUID] (UIDPLUS), which a real server without UIDPLUS never sends.
+# Also unlike Exchange, its greeting and LOGIN answer carry [CAPABILITY]
+# (a client there spends a round trip on CAPABILITY).  So a profile tests
+# a client that follows the announced list; one that uses an unannounced
+# extension is not caught here.
+dovecot_profile_caps() {
+	case $1 in
+	exchange) echo "IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+" ;;
+	gmail) echo "IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID CHILDREN UIDPLUS" \
+		"COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED" \
+		"LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584" ;;
+	plain) echo "IMAP4rev1" ;;
+	*) return 1 ;;
+	esac
+}
+
+# _dovecot_profile_conf PROFILE: the settings of --profile PROFILE.
+_dovecot_profile_conf() {
+	printf 'imap_capability = %s\n' "$(dovecot_profile_caps "$1")" || return 1
+	[ "$1" = gmail ] || return 0
+	cat <<'EOF'
+imap_literal_minus = yes
+mail_plugins = $mail_plugins quota zlib
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota imap_zlib
+}
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=15G
+  quota_vsizes = yes
+  quota_max_mail_size = 35651584
+}
+EOF
 }
 
 # _dovecot_credentials DIR: passdb files (readable by the auth process,
