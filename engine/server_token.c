@@ -18,19 +18,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "secret.h"
 #include "server.h"
 
 extern char **environ;
-
-#define TOKEN_MAX 8192
-
-static int secret_var(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	const char *pw = strstr(kv, "PASSWORD");
-
-	return !strncmp(kv, "MAILSTAGE_", 10) && pw && eq && pw < eq;
-}
 
 /* environ without secrets and any MAILSTAGE_USER, plus ours (malloc'd vector). */
 static char **child_env(char *user_kv)
@@ -43,30 +34,10 @@ static char **child_env(char *user_kv)
 	if (!(env = calloc(n + 2, sizeof(*env))))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (!secret_var(environ[i]) && strncmp(environ[i], "MAILSTAGE_USER=", 15))
+		if (!secret_env_entry(environ[i]) && strncmp(environ[i], "MAILSTAGE_USER=", 15))
 			env[k++] = environ[i];
 	env[k] = user_kv;
 	return env;
-}
-
-/* The first line of fd (at most TOKEN_MAX bytes); NULL when none. */
-static char *first_line(int fd)
-{
-	char *buf = malloc(TOKEN_MAX + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	if (!buf)
-		return NULL;
-	while (len < TOKEN_MAX && !memchr(buf, '\n', len) &&
-	       ((n = read(fd, buf + len, TOKEN_MAX - len)) > 0 || (n < 0 && errno == EINTR)))
-		len += n > 0 ? (size_t)n : 0;
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0])
-		return buf;
-	free(buf);
-	return NULL;
 }
 
 static int wait_child(pid_t pid)
@@ -119,19 +90,16 @@ enum ms_status server_token_for_user(struct ms_server *srv, const char *command,
 		st = MS_ERR_IO;
 		goto out;
 	}
-	tok = first_line(fds[0]);
+	secret_read_line(fds[0], -1, &tok);
 	close(fds[0]);
 	fds[0] = -1;
 	status = wait_child(pid);
-	if (!tok || !WIFEXITED(status) || WEXITSTATUS(status)) {
+	if (!tok || !tok[0] || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		say_status(status, user, err, errlen); /* exit 0 here: no token printed */
 		st = MS_ERR_USAGE;
 		goto out;
 	}
-	if (srv->oauth2_token) {
-		explicit_bzero(srv->oauth2_token, strlen(srv->oauth2_token));
-		free(srv->oauth2_token);
-	}
+	secret_free(srv->oauth2_token);
 	srv->oauth2_token = tok;
 	tok = NULL;
 	srv->auth = srv->auth == AUTH_ANY ? AUTH_XOAUTH2 : srv->auth;
@@ -140,10 +108,7 @@ enum ms_status server_token_for_user(struct ms_server *srv, const char *command,
 out:
 	if (fds[0] >= 0)
 		close(fds[0]);
-	if (tok) {
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
-	}
+	secret_free(tok);
 	free(env);
 	free(kv);
 	return st;

@@ -89,7 +89,7 @@ static int apply_options(struct ms_server *srv, const struct cli_server *cs, cha
 int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_server *cs,
 		     const char *envname)
 {
-	char err[512];
+	char err[512] = "";
 	enum ms_status st;
 
 	server_init(srv);
@@ -104,6 +104,8 @@ int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_se
 		st = server_load_token(srv, cs->token_file, cs->token_command, err, sizeof(err));
 	else if (!st)
 		st = server_load_password(srv, cs->password_file, envname, err, sizeof(err));
+	if (!st && err[0])
+		fprintf(stderr, "mailstage: warning: %s\n", err);
 	if (st) {
 		fprintf(stderr, "mailstage: %s\n", err);
 		server_free(srv);

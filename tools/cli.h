@@ -56,7 +56,8 @@ int cli_server_opt(struct cli_server *cs, int opt, const char *arg);
 /*
  * Build a ready-to-connect server from URL + options, loading the password
  * (password file, then env `envname`, then the terminal) unless a token is
- * used.  Prints the error and returns EXIT_USAGE on failure, 0 on success.
+ * used.  Prints the error and returns EXIT_USAGE on failure, 0 on success;
+ * a warning about the password or token file goes to stderr either way.
  */
 int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_server *cs,
 		     const char *envname);

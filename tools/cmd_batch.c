@@ -406,6 +406,8 @@ static int setup_dest(struct bcmd *c, struct batch_cfg *cfg)
 	if (server_load_password(&cfg->dst, c->dst_pw_file, "MAILSTAGE_DEST_PASSWORD", err,
 				 sizeof(err)))
 		return berr("destination admin password: %s%s", err, "");
+	if (err[0])
+		fprintf(stderr, "mailstage batch: warning: %s\n", err);
 	return 0;
 }
 

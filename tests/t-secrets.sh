@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# t-secrets.sh - secrets do not linger where others can find them, against
+# real Dovecot servers:
+#  - a password or token file that other users can read, or that belongs to
+#    another user, draws a warning naming it (check --password-file, copy
+#    --source/--dest-password-file, --oauth2-token-file, batch
+#    --dest-password-file); a 0600 file of ours draws none.
+set -u
+. "$(dirname "$0")/lib/harness.sh"
+harness_init
+harness_timeout 300
+harness_need_root
+harness_need_mailstage
+
+dovecot_start src
+dovecot_start dst --extra 'auth_username_format = %Ln'
+seed_corpus src alice INBOX 'cpython-email/*.eml' >/dev/null
+SRC_URL="imap://alice@127.0.0.1:$SRC_PORT/"
+DST_URL="imap://bob@127.0.0.1:$DST_PORT/"
+PW=$(cat "$(pass_file src alice)")
+
+# run CMD...: OUT (stdout+stderr) and RC, under a timeout
+run() {
+	OUT=$(timeout -k 5 120 "$@" 2>&1)
+	RC=$?
+	[ "$RC" -lt 124 ] || fail "$1 $2 hung or died (status $RC)"
+}
+
+# secret_copy SRC DEST MODE [OWNER]: a copy of a password file
+secret_copy() {
+	cp "$1" "$2"
+	chmod "$3" "$2"
+	chown "${4:-root}" "$2"
+}
+
+# ---------------------------------------------------------------- files
+secret_copy "$(pass_file src alice)" "$T/pw-ok" 600
+secret_copy "$(pass_file src alice)" "$T/pw-644" 644
+secret_copy "$(pass_file src alice)" "$T/pw-vmail" 600 vmail
+secret_copy "$(pass_file dst bob)" "$T/dpw-640" 640
+run "$MAILSTAGE" check --tls none --password-file "$T/pw-ok" "$SRC_URL"
+assert_eq "$RC" 0 "check with a 0600 password file of ours"
+[[ "$OUT" != *warning* ]] && pass "a 0600 password file of ours draws no warning" ||
+	fail "a 0600 password file draws a warning: $OUT"
+run "$MAILSTAGE" check --tls none --password-file "$T/pw-644" "$SRC_URL"
+assert_eq "$RC" 0 "check with a 0644 password file still logs in"
+assert_contains "$OUT" "warning: $T/pw-644 can be read by other users (mode 0644) but holds a password: chmod 600 it" \
+	"check warns about a password file others can read"
+run "$MAILSTAGE" check --tls none --password-file "$T/pw-vmail" "$SRC_URL"
+assert_contains "$OUT" "warning: $T/pw-vmail holds a password but belongs to another user (uid $(id -u vmail)" \
+	"check warns about a password file another user owns"
+run "$MAILSTAGE" copy --tls none --dry-run --no-state --progress none \
+	--source-password-file "$T/pw-vmail" --dest-password-file "$T/dpw-640" "$SRC_URL" "$DST_URL"
+assert_eq "$RC" 0 "copy --dry-run with both files"
+assert_contains "$OUT" "$T/pw-vmail holds a password but belongs to another user" "copy warns about --source-password-file"
+assert_contains "$OUT" "$T/dpw-640 can be read by other users (mode 0640)" "copy warns about --dest-password-file"
+echo not-a-token >"$T/token"
+chmod 644 "$T/token"
+run "$MAILSTAGE" check --tls none --oauth2-token-file "$T/token" "$SRC_URL"
+assert_contains "$OUT" "$T/token can be read by other users (mode 0644) but holds a token" \
+	"check warns about an OAuth2 token file others can read"
+printf 'EmailAddress,UserName,Password\nalice@example.org,alice,%s\n' "$PW" >"$T/users.csv"
+chmod 600 "$T/users.csv"
+secret_copy "$(pass_file dst admin)" "$T/admin-644" 644
+run "$MAILSTAGE" batch run "$T/users.csv" --dir "$T/b" --tls none \
+	--source "imap://127.0.0.1:$SRC_PORT/" --dest "imap://admin@127.0.0.1:$DST_PORT/" \
+	--dest-admin-style dovecot --dest-password-file "$T/admin-644"
+assert_eq "$RC" 0 "batch run with a 0644 admin password file"
+assert_contains "$OUT" "$T/admin-644 can be read by other users (mode 0644)" "batch warns about --dest-password-file"
+
+harness_done
