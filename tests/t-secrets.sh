@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # t-secrets.sh - secrets do not linger where others can find them, against
-# real Dovecot servers:
+# real Dovecot servers and a real FUSE mount:
 #  - a password or token file that other users can read, or that belongs to
 #    another user, draws a warning naming it (check --password-file, copy
 #    --source/--dest-password-file, --oauth2-token-file, batch
-#    --dest-password-file); a 0600 file of ours draws none.
+#    --dest-password-file); a 0600 file of ours draws none;
+#  - a running mount daemon given MAILSTAGE_PASSWORD has it neither in its
+#    environment (/proc/PID/environ) nor a core file limit (/proc/PID/limits
+#    says 0, even when started with `ulimit -c unlimited`);
+#  - a copy run by another user is not dumpable: its /proc/PID files belong
+#    to root and that user cannot read its environment (which holds no
+#    MAILSTAGE_*PASSWORD* anyway); MAILSTAGE_CORE_DUMPS=1 turns that off.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/mount.sh"
 harness_init
 harness_timeout 300
 harness_need_root
 harness_need_mailstage
+command -v setpriv >/dev/null || skip "setpriv missing (package util-linux)"
 
 dovecot_start src
 dovecot_start dst --extra 'auth_username_format = %Ln'
@@ -67,5 +75,51 @@ run "$MAILSTAGE" batch run "$T/users.csv" --dir "$T/b" --tls none \
 	--dest-admin-style dovecot --dest-password-file "$T/admin-644"
 assert_eq "$RC" 0 "batch run with a 0644 admin password file"
 assert_contains "$OUT" "$T/admin-644 can be read by other users (mode 0644)" "batch warns about --dest-password-file"
+
+# ---------------------------------------------------------------- a mount daemon
+if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null; then
+	ulimit -c unlimited
+	MAILSTAGE_PASSWORD=$PW mount_url "$SRC_URL" - "$T/mnt"
+	assert_ne "$(find "$T/mnt/INBOX/cur" -type f | wc -l)" 0 "the mount logged in with \$MAILSTAGE_PASSWORD and lists INBOX"
+	tr '\0' '\n' <"/proc/$MOUNT_PID/environ" >"$T/mount.environ"
+	assert_eq "$(grep -c 'MAILSTAGE_PASSWORD' "$T/mount.environ")" 0 \
+		"the mount daemon's /proc/PID/environ holds no MAILSTAGE_PASSWORD"
+	assert_eq "$(grep -cF -- "$PW" "$T/mount.environ")" 0 "nor the password"
+	assert_eq "$(awk '/^Max core file size/ {print $5 "/" $6}' "/proc/$MOUNT_PID/limits")" 0/0 \
+		"the mount daemon may write no core file (RLIMIT_CORE 0, soft and hard)"
+	mount_stop "$T/mnt"
+else
+	pass "mount: no FUSE here, not checked"
+fi
+
+# ---------------------------------------------------------------- another user's copy
+# copy_as_vmail [ENV...]: a slow copy run by vmail with both passwords in
+# its environment; sets VPID
+copy_as_vmail() {
+	mkdir -p "$T/vtmp"
+	chown vmail "$T/vtmp"
+	env "$@" MAILSTAGE_SOURCE_PASSWORD="$PW" MAILSTAGE_DEST_PASSWORD="$(cat "$(pass_file dst bob)")" \
+		TMPDIR="$T/vtmp" MAILSTAGE_TEST_DELAY_MS=300 \
+		setpriv --reuid vmail --regid vmail --clear-groups \
+		"$MAILSTAGE" copy --tls none --batch 2 --progress none --no-state \
+		--map "INBOX=vmail-$#" "$SRC_URL" "$DST_URL" >"$T/vcopy-$#.log" 2>&1 &
+	VPID=$!
+	harness_register_pid "$VPID"
+	sleep 1
+	kill -0 "$VPID" 2>/dev/null || fail "the copy as vmail ended early: $(cat "$T/vcopy-$#.log")"
+}
+copy_as_vmail
+assert_eq "$(stat -c %U "/proc/$VPID/environ")" root \
+	"a copy run by vmail is not dumpable: its /proc/PID files belong to root"
+setpriv --reuid vmail --regid vmail --clear-groups cat "/proc/$VPID/environ" >/dev/null 2>&1 &&
+	fail "vmail can read the environment of its own copy" ||
+	pass "vmail cannot read the environment of its own copy"
+assert_eq "$(tr '\0' '\n' <"/proc/$VPID/environ" | grep -c 'MAILSTAGE_[A-Z_]*PASSWORD')" 0 \
+	"which holds no MAILSTAGE_*PASSWORD* anyway"
+wait "$VPID"
+assert_eq "$?" 0 "the copy as vmail completes"
+copy_as_vmail MAILSTAGE_CORE_DUMPS=1
+assert_eq "$(stat -c %U "/proc/$VPID/environ")" vmail "with MAILSTAGE_CORE_DUMPS=1 it stays dumpable"
+wait "$VPID"
 
 harness_done

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "batch.h"
+#include "secret.h"
 
 static void summary(struct batch *b, char *out, size_t len)
 {
@@ -95,7 +96,7 @@ int batch_notify_send(const struct batch_notify *n, struct batch *b, char *err, 
 {
 	char body[8192], from[300], host[256] = "localhost";
 	struct curl_slist *rcpt = NULL, *hdr = NULL;
-	const char *pw = getenv("MAILSTAGE_SMTP_PASSWORD");
+	const char *pw = secret_env("MAILSTAGE_SMTP_PASSWORD");
 	curl_mime *mime = NULL;
 	CURLcode rc = CURLE_FAILED_INIT;
 	CURL *c = curl_easy_init();
