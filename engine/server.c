@@ -21,6 +21,7 @@ void server_init(struct ms_server *srv)
 	srv->auth = AUTH_ANY;
 	srv->connect_timeout_ms = 10000;
 	srv->cmd_timeout_ms = 30000;
+	srv->token_timeout_ms = 30000;
 }
 
 void server_free(struct ms_server *srv)

@@ -57,6 +57,7 @@ struct ms_server {
 	int insecure;       /* skip certificate verification (asked for explicitly) */
 	int connect_timeout_ms;
 	int cmd_timeout_ms;
+	int token_timeout_ms; /* how long the OAuth2 token command may run */
 	int debug;          /* log the protocol (redacted) to stderr */
 };
 
@@ -67,7 +68,7 @@ struct ms_server {
  */
 enum ms_status server_parse_url(const char *url, struct ms_server *srv, char *err, size_t errlen);
 
-/* Defaults: TLS_DEFAULT, AUTH_ANY, 10 s connect, 30 s per command. */
+/* Defaults: TLS_DEFAULT, AUTH_ANY, 10 s connect, 30 s per command and token command. */
 void server_init(struct ms_server *srv);
 void server_free(struct ms_server *srv);
 
@@ -98,8 +99,11 @@ enum ms_status server_load_token(struct ms_server *srv, const char *file, const 
  * MAILSTAGE_USER=user in its environment (MAILSTAGE_*PASSWORD* left out),
  * its first stdout line becomes srv->oauth2_token (auth XOAUTH2 unless one
  * was chosen).  MS_ERR_USAGE with err naming the user and the exit status
- * when it fails or prints nothing; the token never goes into err.
- * Thread-safe (no setenv); blocks until the command ends.
+ * when it fails or prints nothing; the token never goes into err.  The
+ * command runs in a process group of its own: when it has not ended after
+ * srv->token_timeout_ms, the whole group is killed and the status is
+ * MS_ERR_TIMEOUT, err saying so.
+ * Thread-safe (no setenv); blocks until the command ends or is killed.
  */
 enum ms_status server_token_for_user(struct ms_server *srv, const char *command, const char *user,
 				     char *err, size_t errlen);

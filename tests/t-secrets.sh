@@ -10,10 +10,13 @@
 #    says 0, even when started with `ulimit -c unlimited`);
 #  - a copy run by another user is not dumpable: its /proc/PID files belong
 #    to root and that user cannot read its environment (which holds no
-#    MAILSTAGE_*PASSWORD* anyway); MAILSTAGE_CORE_DUMPS=1 turns that off.
+#    MAILSTAGE_*PASSWORD* anyway); MAILSTAGE_CORE_DUMPS=1 turns that off;
+#  - an OAuth2 token command that never ends fails its batch row after
+#    --token-timeout with the reason in report.csv, and leaves no process.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
+. "$(dirname "$0")/lib/batch.sh"
 harness_init
 harness_timeout 300
 harness_need_root
@@ -121,5 +124,27 @@ assert_eq "$?" 0 "the copy as vmail completes"
 copy_as_vmail MAILSTAGE_CORE_DUMPS=1
 assert_eq "$(stat -c %U "/proc/$VPID/environ")" vmail "with MAILSTAGE_CORE_DUMPS=1 it stays dumpable"
 wait "$VPID"
+
+# ---------------------------------------------------------------- a token command that hangs
+printf '#!/bin/sh\necho $$ >>"%s/hang.pids"\nsleep 31337 & wait\n' "$T" >"$T/hang.sh"
+chmod 700 "$T/hang.sh"
+start=$(date +%s)
+run "$MAILSTAGE" batch run "$T/users.csv" --dir "$T/bt" --tls none \
+	--source "imap://127.0.0.1:$SRC_PORT/" --dest "imap://127.0.0.1:$DST_PORT/" \
+	--dest-oauth2-token-command "$T/hang.sh" --token-timeout 3
+took=$(($(date +%s) - start))
+assert_eq "$RC" 1 "batch run with a hanging token command exits 1"
+[ "$took" -le 10 ] && pass "and ends in $took s (--token-timeout 3)" || fail "it took $took s"
+assert_eq "$(batch_csv_field "$T/bt/report.csv" alice@example.org State)" failed "the row failed"
+assert_contains "$(batch_csv_field "$T/bt/report.csv" alice@example.org LastError)" \
+	"the token command for alice@example.org did not end within 3 s" "report.csv says why"
+left=""
+for _ in $(seq 50); do
+	left=$(pgrep -f 'sleep 31337')
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+assert_eq "$left" "" "no token command process is left"
+[ -s "$T/hang.pids" ] && pass "the token command did run" || fail "the token command never ran"
 
 harness_done
