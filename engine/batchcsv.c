@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "csv.h"
 #include "mailaddr.h"
+#include "secret.h"
 
 #define REASON_MAX 1024
 
@@ -619,13 +620,12 @@ enum ms_status batchcsv_load_mem(const void *data, size_t len, struct batchcsv *
 	return load(&L, out);
 }
 
-static void warn_mode(struct batchcsv *b, const char *path, mode_t mode)
+static void warn_file(struct batchcsv *b, const char *path, const struct stat *sb)
 {
-	if (mode & 077)
-		buf_addf(&b->warnings,
-			 "%s can be read by other users (mode %04o) but holds passwords: "
-			 "chmod 600 it\n",
-			 path, (unsigned)(mode & 07777));
+	char words[1024];
+
+	if (secret_file_warning(sb, path, "passwords", words, sizeof(words)))
+		buf_addf(&b->warnings, "%s\n", words);
 }
 
 enum ms_status batchcsv_load(const char *path, struct batchcsv **out, char *err, size_t errlen)
@@ -649,7 +649,7 @@ enum ms_status batchcsv_load(const char *path, struct batchcsv **out, char *err,
 		return failf(&L, st, "out of memory");
 	L.b = batchcsv_new();
 	if (L.b && L.file_size >= 0)
-		warn_mode(L.b, path, sb.st_mode);
+		warn_file(L.b, path, &sb);
 	return load(&L, out);
 }
 

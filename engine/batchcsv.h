@@ -93,7 +93,11 @@ const struct batchcsv_row *batchcsv_row(const struct batchcsv *b, size_t i);
 size_t batchcsv_invalid_count(const struct batchcsv *b);
 const struct batchcsv_invalid *batchcsv_invalid(const struct batchcsv *b, size_t i);
 
-/* Warnings for the user, one per line, each ending in '\n'; "" when none. */
+/*
+ * Warnings for the user, one per line, each ending in '\n'; "" when none:
+ * blank lines (above), and a file that other users can read or that belongs
+ * to another user (secret_file_warning(), secret.h).
+ */
 const char *batchcsv_warnings(const struct batchcsv *b);
 
 unsigned long batchcsv_row_number(const struct batchcsv_row *row); /* data row, 1-based */

@@ -447,28 +447,62 @@ static int needs_quotes(const char *s)
 	if (strncmp(s, "\xEF\xBB\xBF", 3) == 0 || strncmp(s, "\xFE\xFF", 2) == 0 ||
 	    strncmp(s, "\xFF\xFE", 2) == 0)
 		return 1;
-	return strpbrk(s, ",\"\r\n") != NULL;
+	return strpbrk(s, ",;\"\r\n") != NULL;
+}
+
+/* What a spreadsheet takes for the start of a formula (OWASP's list). */
+static int formula_char(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* -?[0-9]+(.[0-9]+)?: a number as we write them, whoever wrote this one */
+static int plain_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	n = strspn(s, "0123456789");
+	if (!n)
+		return 0;
+	if (s[n] == '.' && strspn(s + n + 1, "0123456789"))
+		n += 1 + strspn(s + n + 1, "0123456789");
+	return !s[n];
+}
+
+/* Quotes then a formula character: the reader's csv_unguard() must strip one quote. */
+static int guarded_form(const char *s)
+{
+	return formula_char(s[strspn(s, "'")]);
 }
 
 enum ms_status csv_write_field(FILE *f, const char *s)
 {
+	int quoted, guard;
 	const char *q;
 
 	if (!s)
 		s = "";
-	if (!needs_quotes(s)) {
-		fputs(s, f);
-	} else {
+	quoted = needs_quotes(s);
+	guard = guarded_form(s) && !plain_number(s);
+	if (quoted)
 		putc('"', f);
-		while ((q = strchr(s, '"'))) {
-			fwrite(s, 1, (size_t)(q - s) + 1, f);
-			putc('"', f);
-			s = q + 1;
-		}
-		fputs(s, f);
+	if (guard)
+		putc('\'', f);
+	while (quoted && (q = strchr(s, '"'))) {
+		fwrite(s, 1, (size_t)(q - s) + 1, f);
 		putc('"', f);
+		s = q + 1;
 	}
+	fputs(s, f);
+	if (quoted)
+		putc('"', f);
 	return ferror(f) ? MS_ERR_IO : MS_OK;
+}
+
+const char *csv_unguard(const char *cell)
+{
+	return cell[0] == '\'' && guarded_form(cell) ? cell + 1 : cell;
 }
 
 enum ms_status csv_write_row(FILE *f, const char *const *fields, size_t n)

@@ -80,14 +80,34 @@ void csv_close(struct csv_reader *r);
 
 /*
  * Writing.  csv_write_field() writes one field, quoted when it holds ',',
- * '"', CR or LF, starts or ends with a space or tab (so that spreadsheets
- * keep the spaces) or starts with the bytes of a UTF-8 or UTF-16 byte order
- * mark (which a reader takes for one at the start of a file), with '"'
- * doubled.  csv_write_row() writes n fields
- * separated by ',' and ends the record with CRLF, as RFC 4180 says; NULL
- * fields are written empty.  Both return MS_ERR_IO when the stream fails.
+ * ';' (the separator of spreadsheets in many locales), '"', CR or LF, starts
+ * or ends with a space or tab (so that spreadsheets keep the spaces) or
+ * starts with the bytes of a UTF-8 or UTF-16 byte order mark (which a reader
+ * takes for one at the start of a file), with '"' doubled.
+ * csv_write_row() writes n fields separated by ',' and ends the record with
+ * CRLF, as RFC 4180 says; NULL fields are written empty.  Both return
+ * MS_ERR_IO when the stream fails.
+ *
+ * Formula guard.  Cells hold text others chose (a sender's Message-ID, a
+ * folder name, a server's words), and a spreadsheet runs a cell that starts
+ * with '=', '+', '-', '@', TAB or CR as a formula (=HYPERLINK(...) sends
+ * the sheet's data away).  Such a cell is written with a leading "'" (the
+ * OWASP rule: spreadsheets show the rest as text), and so is a cell that
+ * starts with quotes followed by one of those, so that csv_unguard() can
+ * tell them apart and every cell reads back as it was.  A plain decimal
+ * number (-?[0-9]+(.[0-9]+)?) is left alone: the guard goes by the cell's
+ * content, not its column, because a number cannot carry a formula
+ * whoever wrote it, and our negative numbers (a date before 1970) must
+ * stay numbers in a spreadsheet.
  */
 enum ms_status csv_write_field(FILE *f, const char *s);
 enum ms_status csv_write_row(FILE *f, const char *const *fields, size_t n);
+
+/*
+ * A cell of a file csv_write_field() wrote, as it was before the formula
+ * guard: cell + 1 when the guard added a quote, else cell.  Only for our own
+ * files: a CSV an admin wrote (the batch file) is read as it is.
+ */
+const char *csv_unguard(const char *cell);
 
 #endif

@@ -4,24 +4,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include "secret.h"
 #include "server.h"
-
-#define SECRET_MAX 8192
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 void server_init(struct ms_server *srv)
 {
@@ -30,6 +21,7 @@ void server_init(struct ms_server *srv)
 	srv->auth = AUTH_ANY;
 	srv->connect_timeout_ms = 10000;
 	srv->cmd_timeout_ms = 30000;
+	srv->token_timeout_ms = 30000;
 }
 
 void server_free(struct ms_server *srv)
@@ -39,18 +31,18 @@ void server_free(struct ms_server *srv)
 	free(srv->user);
 	free(srv->authzid);
 	free(srv->ca_file);
-	wipe_free(srv->password);
-	wipe_free(srv->oauth2_token);
+	secret_free(srv->password);
+	secret_free(srv->oauth2_token);
 	memset(srv, 0, sizeof(*srv));
 }
 
-static char *dup_or_null(const char *s, int *failed)
+static char *dup_or_null(const char *s, char *(*dup)(const char *), int *failed)
 {
 	char *d;
 
 	if (!s)
 		return NULL;
-	d = strdup(s);
+	d = dup(s);
 	if (!d)
 		*failed = 1;
 	return d;
@@ -61,13 +53,13 @@ enum ms_status server_copy(struct ms_server *dst, const struct ms_server *src)
 	int failed = 0;
 
 	*dst = *src;
-	dst->url = dup_or_null(src->url, &failed);
-	dst->host = dup_or_null(src->host, &failed);
-	dst->user = dup_or_null(src->user, &failed);
-	dst->authzid = dup_or_null(src->authzid, &failed);
-	dst->ca_file = dup_or_null(src->ca_file, &failed);
-	dst->password = dup_or_null(src->password, &failed);
-	dst->oauth2_token = dup_or_null(src->oauth2_token, &failed);
+	dst->url = dup_or_null(src->url, strdup, &failed);
+	dst->host = dup_or_null(src->host, strdup, &failed);
+	dst->user = dup_or_null(src->user, strdup, &failed);
+	dst->authzid = dup_or_null(src->authzid, strdup, &failed);
+	dst->ca_file = dup_or_null(src->ca_file, strdup, &failed);
+	dst->password = dup_or_null(src->password, secret_strdup, &failed);
+	dst->oauth2_token = dup_or_null(src->oauth2_token, secret_strdup, &failed);
 	if (failed) {
 		server_free(dst);
 		return MS_ERR_NOMEM;
@@ -198,77 +190,60 @@ enum ms_status server_parse_url(const char *url, struct ms_server *srv, char *er
 	return parse_hostport(rest, authlen, srv, err, errlen);
 }
 
-static enum ms_status read_secret_line(FILE *f, char **out)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	n = getline(&line, &cap, f);
-	if (n < 0) {
-		free(line);
-		return MS_ERR_IO;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (n >= SECRET_MAX) {
-		wipe_free(line);
-		return MS_ERR_USAGE;
-	}
-	*out = line;
-	return MS_OK;
-}
-
-static enum ms_status secret_from_file(const char *file, char **out, char *err, size_t errlen)
-{
-	FILE *f = fopen(file, "re");
-	enum ms_status st;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read password file %s: %s", file, strerror(errno));
-		return MS_ERR_USAGE;
-	}
-	st = read_secret_line(f, out);
-	fclose(f);
-	if (st)
-		snprintf(err, errlen, "password file %s is empty or unreadable", file);
-	return st ? MS_ERR_USAGE : MS_OK;
-}
-
+/* A line typed on the terminal with echo off. */
 static enum ms_status secret_from_tty(const char *prompt, char **out)
 {
 	struct termios old, quiet;
-	FILE *tty = fopen("/dev/tty", "r+e");
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), echo_off = 0;
 	enum ms_status st;
 
-	if (!tty)
+	if (fd < 0)
 		return MS_ERR_USAGE;
-	fputs(prompt, tty);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		close(fd);
+		return MS_ERR_USAGE;
+	}
+	if (tcgetattr(fd, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		echo_off = !tcsetattr(fd, TCSAFLUSH, &quiet);
 	}
-	st = read_secret_line(tty, out);
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
+	st = secret_read_line(fd, -1, out);
+	if (echo_off)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* the newline echo was off for is cosmetic */
+	}
+	close(fd);
+	return st;
+}
+
+/* A secret file into *out; on success err holds the file's warning or "". */
+static enum ms_status secret_from_file(const char *file, const char *what, char **out, char *err,
+				       size_t errlen)
+{
+	char warn[1024];
+	enum ms_status st = secret_read_file(file, what, out, warn, sizeof(warn), err, errlen);
+
+	if (!st)
+		snprintf(err, errlen, "%s", warn);
 	return st;
 }
 
 enum ms_status server_load_password(struct ms_server *srv, const char *file, const char *envname,
 				    char *err, size_t errlen)
 {
-	const char *env = envname ? getenv(envname) : NULL;
+	const char *env = envname ? secret_env(envname) : NULL;
 	char prompt[512];
 
-	wipe_free(srv->password);
+	secret_free(srv->password);
 	srv->password = NULL;
+	if (errlen)
+		err[0] = '\0';
 	if (file)
-		return secret_from_file(file, &srv->password, err, errlen);
+		return secret_from_file(file, "password", &srv->password, err, errlen);
 	if (env && env[0]) {
-		srv->password = strdup(env);
+		srv->password = secret_strdup(env);
 		return srv->password ? MS_OK : MS_ERR_NOMEM;
 	}
 	if (isatty(STDIN_FILENO)) {
@@ -288,10 +263,10 @@ enum ms_status server_load_token(struct ms_server *srv, const char *file, const 
 {
 	if (command) /* as for a batch row: MAILSTAGE_USER, no password variables */
 		return server_token_for_user(srv, command, srv->user ? srv->user : "", err, errlen);
-	wipe_free(srv->oauth2_token);
+	secret_free(srv->oauth2_token);
 	srv->oauth2_token = NULL;
 	srv->auth = srv->auth == AUTH_ANY ? AUTH_XOAUTH2 : srv->auth;
-	return secret_from_file(file, &srv->oauth2_token, err, errlen);
+	return secret_from_file(file, "token", &srv->oauth2_token, err, errlen);
 }
 
 enum ms_status server_set_admin(struct ms_server *srv, enum admin_style style, const char *admin,

@@ -4,11 +4,14 @@
  *
  * A struct ms_server is filled by server_parse_url() and then by the command
  * line layer (TLS mode, CA file, auth mechanism, credentials).  It owns all
- * its strings; server_free() releases them and wipes the secrets.
+ * its strings; server_free() releases them.  The password and the token are
+ * secret buffers (secret.h): whoever sets them uses secret_strdup(), and
+ * server_free() wipes them.
  *
  * Secrets never come from argv: server_load_password() reads, in order, a
- * file named by the caller, an environment variable, or the terminal (echo
- * off).  The password lives only in this struct and in libcurl's copy.
+ * file named by the caller, an environment variable (secret_env()), or the
+ * terminal (echo off).  The password lives only in this struct and in
+ * libcurl's copy (wiped when freed: secret_curl_global_init()).
  */
 #ifndef MS_SERVER_H
 #define MS_SERVER_H
@@ -46,14 +49,15 @@ struct ms_server {
 	int port;
 	char *user;         /* login name sent to the server (may be admin syntax) */
 	char *authzid;      /* SASL authorization identity, or NULL */
-	char *password;     /* secret; NULL until loaded */
-	char *oauth2_token; /* secret; XOAUTH2/OAUTHBEARER bearer token */
+	char *password;     /* secret buffer; NULL until loaded */
+	char *oauth2_token; /* secret buffer; XOAUTH2/OAUTHBEARER bearer token */
 	enum tls_mode tls;
 	enum auth_mech auth;
 	char *ca_file;
 	int insecure;       /* skip certificate verification (asked for explicitly) */
 	int connect_timeout_ms;
 	int cmd_timeout_ms;
+	int token_timeout_ms; /* how long the OAuth2 token command may run */
 	int debug;          /* log the protocol (redacted) to stderr */
 };
 
@@ -64,7 +68,7 @@ struct ms_server {
  */
 enum ms_status server_parse_url(const char *url, struct ms_server *srv, char *err, size_t errlen);
 
-/* Defaults: TLS_DEFAULT, AUTH_ANY, 10 s connect, 30 s per command. */
+/* Defaults: TLS_DEFAULT, AUTH_ANY, 10 s connect, 30 s per command and token command. */
 void server_init(struct ms_server *srv);
 void server_free(struct ms_server *srv);
 
@@ -73,10 +77,11 @@ enum ms_status server_copy(struct ms_server *dst, const struct ms_server *src);
 
 /*
  * Load the password: from `file` if not NULL (first line, trailing newline
- * dropped; the file must not be world-readable? - a warning is written to
- * `warn` when it is group/world-readable), else from the environment variable
- * `envname`, else from the terminal if stdin is one.  MS_ERR_USAGE with a
- * message naming every place looked at when none has it.
+ * dropped), else from the environment variable `envname`, else from the
+ * terminal if stdin is one.  MS_ERR_USAGE with a message naming every place
+ * looked at when none has it.  On MS_OK, err holds a warning for the user or
+ * "": the file can be read by other users or belongs to someone else
+ * (secret_file_warning()).
  */
 enum ms_status server_load_password(struct ms_server *srv, const char *file, const char *envname,
 				    char *err, size_t errlen);
@@ -84,6 +89,7 @@ enum ms_status server_load_password(struct ms_server *srv, const char *file, con
 /*
  * XOAUTH2 token from a file, or from the first line a shell command prints
  * (server_token_for_user() with srv->user: MAILSTAGE_USER is set for it).
+ * On MS_OK, err holds the token file's warning or "", as above.
  */
 enum ms_status server_load_token(struct ms_server *srv, const char *file, const char *command,
 				 char *err, size_t errlen);
@@ -93,8 +99,11 @@ enum ms_status server_load_token(struct ms_server *srv, const char *file, const 
  * MAILSTAGE_USER=user in its environment (MAILSTAGE_*PASSWORD* left out),
  * its first stdout line becomes srv->oauth2_token (auth XOAUTH2 unless one
  * was chosen).  MS_ERR_USAGE with err naming the user and the exit status
- * when it fails or prints nothing; the token never goes into err.
- * Thread-safe (no setenv); blocks until the command ends.
+ * when it fails or prints nothing; the token never goes into err.  The
+ * command runs in a process group of its own: when it has not ended after
+ * srv->token_timeout_ms, the whole group is killed and the status is
+ * MS_ERR_TIMEOUT, err saying so.
+ * Thread-safe (no setenv); blocks until the command ends or is killed.
  */
 enum ms_status server_token_for_user(struct ms_server *srv, const char *command, const char *user,
 				     char *err, size_t errlen);

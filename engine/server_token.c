@@ -9,28 +9,26 @@
  * keeps this safe from worker threads: nothing here calls setenv().  The
  * environment handed over leaves out MAILSTAGE_*PASSWORD*: a token helper
  * has no business with them.
+ *
+ * A helper that hangs (a browser consent it waits for, a network call
+ * without a deadline) must not hang the batch row: it runs in a process
+ * group of its own, and when srv->token_timeout_ms has passed before it
+ * ended, the whole group is killed (SIGKILL: it had its time) and reaped.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "conn.h"
+#include "secret.h"
 #include "server.h"
 
 extern char **environ;
-
-#define TOKEN_MAX 8192
-
-static int secret_var(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	const char *pw = strstr(kv, "PASSWORD");
-
-	return !strncmp(kv, "MAILSTAGE_", 10) && pw && eq && pw < eq;
-}
 
 /* environ without secrets and any MAILSTAGE_USER, plus ours (malloc'd vector). */
 static char **child_env(char *user_kv)
@@ -43,39 +41,47 @@ static char **child_env(char *user_kv)
 	if (!(env = calloc(n + 2, sizeof(*env))))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (!secret_var(environ[i]) && strncmp(environ[i], "MAILSTAGE_USER=", 15))
+		if (!secret_env_entry(environ[i]) && strncmp(environ[i], "MAILSTAGE_USER=", 15))
 			env[k++] = environ[i];
 	env[k] = user_kv;
 	return env;
 }
 
-/* The first line of fd (at most TOKEN_MAX bytes); NULL when none. */
-static char *first_line(int fd)
+/* /bin/sh -c command in a new process group, stdout into out_fd; errno-style result. */
+static int spawn_command(const char *command, char **env, int out_fd, pid_t *pid)
 {
-	char *buf = malloc(TOKEN_MAX + 1);
-	size_t len = 0;
-	ssize_t n;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int rc;
 
-	if (!buf)
-		return NULL;
-	while (len < TOKEN_MAX && !memchr(buf, '\n', len) &&
-	       ((n = read(fd, buf + len, TOKEN_MAX - len)) > 0 || (n < 0 && errno == EINTR)))
-		len += n > 0 ? (size_t)n : 0;
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0])
-		return buf;
-	free(buf);
-	return NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
 }
 
-static int wait_child(pid_t pid)
+/* Reap pid by the deadline; past it, kill its process group and reap.  1 when killed. */
+static int reap_by(pid_t pid, long long deadline, int *status)
 {
-	int status = 0;
+	pid_t r;
 
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+	while ((r = waitpid(pid, status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
+		if (r == 0 && conn_now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return 1;
+		}
+		usleep(10 * 1000);
+	}
+	return 0;
 }
 
 static void say_status(int status, const char *user, char *err, size_t errlen)
@@ -90,60 +96,57 @@ static void say_status(int status, const char *user, char *err, size_t errlen)
 		snprintf(err, errlen, "the token command for %s printed no token", user);
 }
 
+/* Run the command; *tok gets its first line (a secret) when it ended well in time. */
+static enum ms_status run_command(const struct ms_server *srv, const char *command, char **env,
+				  const char *user, char **tok, char *err, size_t errlen)
+{
+	long long deadline = conn_now_ms() + srv->token_timeout_ms;
+	int fds[2], status = 0, killed;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot run the token command: %s", strerror(errno));
+		return MS_ERR_IO;
+	}
+	errno = spawn_command(command, env, fds[1], &pid);
+	close(fds[1]);
+	if (errno) {
+		snprintf(err, errlen, "cannot run the token command: %s", strerror(errno));
+		close(fds[0]);
+		return MS_ERR_IO;
+	}
+	secret_read_line(fds[0], srv->token_timeout_ms, tok);
+	close(fds[0]);
+	killed = reap_by(pid, deadline, &status);
+	if (!killed && *tok && **tok && WIFEXITED(status) && !WEXITSTATUS(status))
+		return MS_OK;
+	secret_free(*tok);
+	*tok = NULL;
+	if (killed)
+		snprintf(err, errlen, "the token command for %s did not end within %d s: it was "
+			 "stopped (its whole process group)", user, srv->token_timeout_ms / 1000);
+	else
+		say_status(status, user, err, errlen); /* exit 0 here: no token printed */
+	return killed ? MS_ERR_TIMEOUT : MS_ERR_USAGE;
+}
+
 enum ms_status server_token_for_user(struct ms_server *srv, const char *command, const char *user,
 				     char *err, size_t errlen)
 {
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
-	posix_spawn_file_actions_t fa;
 	char *kv = NULL, **env = NULL, *tok = NULL;
-	int fds[2] = { -1, -1 }, status;
-	pid_t pid;
 	enum ms_status st = MS_ERR_NOMEM;
 
 	snprintf(err, errlen, "out of memory");
 	if (asprintf(&kv, "MAILSTAGE_USER=%s", user) < 0 || !(env = child_env(kv)))
 		goto out;
-	if (pipe2(fds, O_CLOEXEC)) {
-		snprintf(err, errlen, "cannot run the token command: %s", strerror(errno));
-		st = MS_ERR_IO;
+	st = run_command(srv, command, env, user, &tok, err, errlen);
+	if (st)
 		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	errno = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (errno) {
-		snprintf(err, errlen, "cannot run the token command: %s", strerror(errno));
-		st = MS_ERR_IO;
-		goto out;
-	}
-	tok = first_line(fds[0]);
-	close(fds[0]);
-	fds[0] = -1;
-	status = wait_child(pid);
-	if (!tok || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		say_status(status, user, err, errlen); /* exit 0 here: no token printed */
-		st = MS_ERR_USAGE;
-		goto out;
-	}
-	if (srv->oauth2_token) {
-		explicit_bzero(srv->oauth2_token, strlen(srv->oauth2_token));
-		free(srv->oauth2_token);
-	}
+	secret_free(srv->oauth2_token);
 	srv->oauth2_token = tok;
-	tok = NULL;
 	srv->auth = srv->auth == AUTH_ANY ? AUTH_XOAUTH2 : srv->auth;
 	err[0] = '\0';
-	st = MS_OK;
 out:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (tok) {
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
-	}
 	free(env);
 	free(kv);
 	return st;

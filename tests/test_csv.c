@@ -280,7 +280,52 @@ static const struct {
     {"x\xEF\xBB\xBF", "x\xEF\xBB\xBF"},
     {"\xFE\xFF\xFF\xFE", "\"\xFE\xFF\xFF\xFE\""}, /* fuzz_csv crash ad54146c */
     {"\xFF\xFEx", "\"\xFF\xFEx\""},
+    {"a;b", "\"a;b\""}, /* one cell where ';' separates cells */
+    /* the formula guard: a leading quote, the OWASP rule */
+    {"=HYPERLINK(\"http://evil.example/\",\"x\")",
+     "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\""},
+    {"+1", "'+1"},
+    {"-x", "'-x"},
+    {"-", "'-"},
+    {"@SUM(A1)", "'@SUM(A1)"},
+    {"\tx", "\"'\tx\""},
+    {"\rx", "\"'\rx\""},
+    {"=1;2", "\"'=1;2\""},
+    {"a=b", "a=b"},
+    {"-12", "-12"}, /* numbers stay numbers */
+    {"-1.5", "-1.5"},
+    {"-1e5", "'-1e5"},
+    {"-1.", "'-1."},
+    {"'=x", "''=x"}, /* so that csv_unguard() knows which quote is ours */
+    {"''-1", "'''-1"},
+    {"'plain", "'plain"},
+    {"'", "'"},
 };
+
+/* Every cell the guard concerns reads back as it was through csv_unguard(). */
+static void test_guard_round_trip(void)
+{
+	static const char *const cells[] = {
+		"=1+2", "+x", "-x", "@x", "\tx", "\rx", "-7", "'=x", "''+x", "'x", "'", "x'", "", "-",
+	};
+	size_t n = sizeof(cells) / sizeof(cells[0]), i = 0;
+	struct csv_reader *r;
+	struct csv_row row;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *f = open_memstream(&mem, &memlen);
+
+	CHECK(csv_write_row(f, cells, n) == MS_OK);
+	fclose(f);
+	CHECK(csv_open_mem(&r, mem, memlen, NULL) == MS_OK);
+	CHECK(csv_next(r, &row) == MS_OK && row.nfields == n);
+	for (i = 0; i < n && i < row.nfields; i++)
+		CHECK_STR(csv_unguard(row.fields[i]), cells[i]);
+	CHECK_STR(csv_unguard("'=typed by hand"), "=typed by hand");
+	CHECK_STR(csv_unguard("'kept"), "'kept");
+	csv_close(r);
+	free(mem);
+}
 
 static void test_writer(void)
 {
@@ -349,6 +394,7 @@ int main(void)
 	test_default_bounds();
 	test_open_missing();
 	test_writer();
+	test_guard_round_trip();
 	rmdir(tmpdir);
 	return unit_done();
 }

@@ -11,7 +11,8 @@
  *                   MigrationErrors.csv, batch.conf (written atomically,
  *                   0600) and reading them back to resume;
  *   batch_fix.c     an error -> a suggested fix in plain words; shards;
- *   batch_notify.c  the status e-mail (libcurl SMTP, reports attached).
+ *   batch_notify.c  the status e-mail (libcurl SMTP, reports attached);
+ *   batch_smtp.c    its URL, TLS and addresses, checked before the batch runs.
  *
  * Passwords: they live only in the CSV and in struct batchcsv (and in the
  * per-row struct ms_server while that row runs); so do OAuth2 tokens (only
@@ -185,6 +186,8 @@ void batch_run_rows(struct batch *b, const struct batch_cfg *cfg, int sync, int 
 
 struct batch_notify {
 	const char *smtp_url;  /* smtp://host:port or smtps:// */
+	const char *tls;       /* --smtp-tls ssl|starttls|none; NULL: by the URL's scheme */
+	const char *ca_file;   /* --smtp-ca-file: trust this CA (PEM), else the system's */
 	const char *from;      /* NULL: mailstage@hostname */
 	const char *user;      /* SMTP login, password from $MAILSTAGE_SMTP_PASSWORD; or NULL */
 	const char **to;
@@ -193,5 +196,23 @@ struct batch_notify {
 
 /* Send the status mail with DIR's reports attached; -1 with err. */
 int batch_notify_send(const struct batch_notify *n, struct batch *b, char *err, size_t errlen);
+
+/* ---- batch_smtp.c ---- */
+
+/*
+ * The --smtp URL (smtp:// or smtps://, no user nor password in it, no
+ * control character), --smtp-tls, --notify-from (an address) and --smtp-user
+ * (no control character).  0, or -1 with err (which never quotes the URL).
+ * Nothing to check without --smtp.
+ */
+int batch_smtp_check(const struct batch_notify *n, char *err, size_t errlen);
+
+/*
+ * The URL to send through, its scheme set by --smtp-tls (ssl: smtps,
+ * starttls and none: smtp), and CURLOPT_USE_SSL's value (CURLUSESSL_ALL
+ * but with none: STARTTLS is required on smtp://).  Checked URL only;
+ * curl_free() it; NULL when out of memory.
+ */
+char *batch_smtp_url(const struct batch_notify *n, long *use_ssl);
 
 #endif

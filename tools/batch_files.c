@@ -7,7 +7,8 @@
  *
  * report.csv is also the batch's memory: a later `run`, `sync` or
  * `complete` reads it back (batch_load_previous) to know which mailboxes
- * are done.  It is rewritten while the batch runs, with each running
+ * are done; its text cells, and errors.csv's, go through csv_unguard() to
+ * undo the formula guard the writer put on them (csv.h).  It is rewritten while the batch runs, with each running
  * mailbox's folder and progress.
  */
 #include <errno.h>
@@ -349,8 +350,8 @@ static void report_restore(struct brow *r, const char *const *f)
 	r->bytes = strtoull(f[RC_BYTES], NULL, 10);
 	r->skipped = strtoull(f[RC_SKIPPED], NULL, 10);
 	r->failed = strtoull(f[RC_FAILED], NULL, 10);
-	set_str(&r->skipped_reasons, f[RC_REASONS]);
-	set_str(&r->last_error, f[RC_LAST_ERROR]);
+	set_str(&r->skipped_reasons, csv_unguard(f[RC_REASONS]));
+	set_str(&r->last_error, csv_unguard(f[RC_LAST_ERROR]));
 	r->started = parse_iso(f[RC_STARTED]);
 	r->finished = parse_iso(f[RC_FINISHED]);
 	r->duration = strtod(f[RC_DURATION], NULL);
@@ -375,7 +376,7 @@ static void load_report(struct batch *b)
 			first = 0;
 			continue;
 		}
-		if ((r = find_row(b, row.fields[RC_EMAIL])))
+		if ((r = find_row(b, csv_unguard(row.fields[RC_EMAIL]))))
 			report_restore(r, row.fields);
 	}
 	csv_close(rd);
@@ -387,6 +388,7 @@ static void load_errors(struct batch *b)
 	char path[4096];
 	struct csv_reader *rd;
 	struct csv_row row;
+	const char *c[5];
 	int first = 1;
 
 	snprintf(path, sizeof(path), "%s/errors.csv", b->dir);
@@ -398,10 +400,11 @@ static void load_errors(struct batch *b)
 			first = 0;
 			continue;
 		}
-		r = find_row(b, row.fields[1]);
+		for (int i = 0; i < 5; i++)
+			c[i] = csv_unguard(row.fields[i]);
+		r = find_row(b, c[1]);
 		if (r && r->state != BR_REFUSED)
-			brow_add_error(r, row.fields[0], row.fields[2], row.fields[3],
-				       row.fields[4]);
+			brow_add_error(r, c[0], c[2], c[3], c[4]);
 	}
 	csv_close(rd);
 }
@@ -655,11 +658,12 @@ int batch_print_status(const char *dir, long pid, FILE *out)
 		n[st]++;
 		sync_errors += strtoul(row.fields[RC_SYNC_ERRORS], NULL, 10);
 		if (st == BR_RUNNING)
-			fprintf(out, "    %s: %s %s\n", row.fields[RC_EMAIL], row.fields[RC_FOLDER],
-				row.fields[RC_PROGRESS]);
+			fprintf(out, "    %s: %s %s\n", csv_unguard(row.fields[RC_EMAIL]),
+				csv_unguard(row.fields[RC_FOLDER]), row.fields[RC_PROGRESS]);
 		else if (st == BR_FAILED || st == BR_REFUSED || st == BR_PARTIAL)
-			fprintf(out, "    (%s) %s: %s\n", brow_state_name(st), row.fields[RC_EMAIL],
-				row.fields[RC_LAST_ERROR]);
+			fprintf(out, "    (%s) %s: %s\n", brow_state_name(st),
+				csv_unguard(row.fields[RC_EMAIL]),
+				csv_unguard(row.fields[RC_LAST_ERROR]));
 	}
 	csv_close(rd);
 	fprintf(out, "  total rows %lu: completed %lu, active %lu, failed %lu, partly copied %lu, "

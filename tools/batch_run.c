@@ -22,6 +22,7 @@
 #include "batch.h"
 #include "batchcsv.h"
 #include "cli.h"
+#include "secret.h"
 
 struct rjob {
 	struct batch *b;
@@ -171,8 +172,8 @@ static int build_servers(struct rjob *j, char *err, size_t len)
 	j->have_src = 1;
 	free(j->src.user);
 	j->src.user = strdup(batchcsv_username(row));
-	free(j->src.password);
-	j->src.password = strdup(batchcsv_password(row));
+	secret_free(j->src.password);
+	j->src.password = secret_strdup(batchcsv_password(row));
 	if (server_copy(&j->dst, &j->cfg->dst))
 		return snprintf(err, len, "out of memory"), -1;
 	j->have_dst = 1;
@@ -186,8 +187,8 @@ static int build_servers(struct rjob *j, char *err, size_t len)
 				"admin user"), -1;
 	free(j->dst.user);
 	j->dst.user = strdup(batchcsv_email(row));
-	free(j->dst.password);
-	j->dst.password = strdup(dpw);
+	secret_free(j->dst.password);
+	j->dst.password = secret_strdup(dpw);
 	return j->src.user && j->src.password && j->dst.user && j->dst.password ? 0 : -1;
 }
 

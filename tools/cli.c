@@ -17,6 +17,7 @@ const char cli_server_help[] =
 	"  --password-file FILE      password from the first line of FILE\n"
 	"                            (else $MAILSTAGE_PASSWORD, else a prompt on the terminal)\n"
 	"  --oauth2-token-file FILE, --oauth2-token-command CMD   XOAUTH2 bearer token\n"
+	"  --token-timeout SECONDS   stop the token command after this long (default 30)\n"
 	"  --timeout SECONDS         per-command deadline (default 30)\n"
 	"  --connect-timeout SECONDS connect and login deadline (default 10)\n"
 	"  --debug                   log the IMAP conversation (passwords and bodies left out)\n";
@@ -58,6 +59,7 @@ int cli_server_opt(struct cli_server *cs, int opt, const char *arg)
 	case OPT_DEBUG: cs->debug = 1; return 1;
 	case OPT_TIMEOUT: return parse_seconds(arg, &cs->timeout_s);
 	case OPT_CONNECT_TIMEOUT: return parse_seconds(arg, &cs->connect_timeout_s);
+	case OPT_TOKEN_TIMEOUT: return parse_seconds(arg, &cs->token_timeout_s);
 	}
 	return 0;
 }
@@ -83,13 +85,15 @@ static int apply_options(struct ms_server *srv, const struct cli_server *cs, cha
 		srv->cmd_timeout_ms = cs->timeout_s * 1000;
 	if (cs->connect_timeout_s)
 		srv->connect_timeout_ms = cs->connect_timeout_s * 1000;
+	if (cs->token_timeout_s)
+		srv->token_timeout_ms = cs->token_timeout_s * 1000;
 	return 0;
 }
 
 int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_server *cs,
 		     const char *envname)
 {
-	char err[512];
+	char err[512] = "";
 	enum ms_status st;
 
 	server_init(srv);
@@ -104,6 +108,8 @@ int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_se
 		st = server_load_token(srv, cs->token_file, cs->token_command, err, sizeof(err));
 	else if (!st)
 		st = server_load_password(srv, cs->password_file, envname, err, sizeof(err));
+	if (!st && err[0])
+		fprintf(stderr, "mailstage: warning: %s\n", err);
 	if (st) {
 		fprintf(stderr, "mailstage: %s\n", err);
 		server_free(srv);

@@ -27,6 +27,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_DEBUG,
 	OPT_AUTHZID,
+	OPT_TOKEN_TIMEOUT,
 	OPT_CLI_LAST,
 };
 
@@ -39,6 +40,7 @@ enum {
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },            \
 	{ "oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE },           \
 	{ "oauth2-token-command", required_argument, NULL, OPT_TOKEN_COMMAND },     \
+	{ "token-timeout", required_argument, NULL, OPT_TOKEN_TIMEOUT },            \
 	{ "authzid", required_argument, NULL, OPT_AUTHZID },                        \
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },                        \
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },        \
@@ -47,7 +49,7 @@ enum {
 /* Options collected before the URL is known. */
 struct cli_server {
 	const char *tls, *ca_file, *auth, *password_file, *token_file, *token_command, *authzid;
-	int insecure, timeout_s, connect_timeout_s, debug;
+	int insecure, timeout_s, connect_timeout_s, token_timeout_s, debug;
 };
 
 /* Returns 1 if opt was a shared server option (stored in cs), 0 if not, -1 on a bad value. */
@@ -56,7 +58,8 @@ int cli_server_opt(struct cli_server *cs, int opt, const char *arg);
 /*
  * Build a ready-to-connect server from URL + options, loading the password
  * (password file, then env `envname`, then the terminal) unless a token is
- * used.  Prints the error and returns EXIT_USAGE on failure, 0 on success.
+ * used.  Prints the error and returns EXIT_USAGE on failure, 0 on success;
+ * a warning about the password or token file goes to stderr either way.
  */
 int cli_server_setup(struct ms_server *srv, const char *url, const struct cli_server *cs,
 		     const char *envname);

@@ -52,6 +52,9 @@ static const char usage[] =
 	"  --notify ADDR             status e-mail to ADDR when the command ends (repeatable)\n"
 	"  --smtp URL                smtp[s]://HOST[:PORT] for --notify (--smtp-user U,\n"
 	"                            password from $MAILSTAGE_SMTP_PASSWORD; --notify-from A)\n"
+	"  --smtp-tls=ssl|starttls|none   default: smtps:// -> ssl, smtp:// -> starttls\n"
+	"                            (required); none only when you ask for it\n"
+	"  --smtp-ca-file FILE       trust this CA certificate (PEM) for the SMTP server\n"
 	"  --source-tls, --dest-tls, --source-ca-file, --dest-ca-file   one side only\n\n"
 	"Exit status: 0 every mailbox migrated, 1 some rows failed or were refused,\n"
 	"2 usage error or the CSV failed a file check, 4 stopped (run again to resume).\n\n";
@@ -76,6 +79,8 @@ enum {
 	OPT_SRC_CA,
 	OPT_DST_CA,
 	OPT_DST_TOKEN_CMD,
+	OPT_SMTP_TLS,
+	OPT_SMTP_CA,
 	OPT_HELP,
 };
 
@@ -93,6 +98,8 @@ static const struct option longopts[] = {
 	{ "smtp", required_argument, NULL, OPT_SMTP },
 	{ "smtp-user", required_argument, NULL, OPT_SMTP_USER },
 	{ "notify-from", required_argument, NULL, OPT_NOTIFY_FROM },
+	{ "smtp-tls", required_argument, NULL, OPT_SMTP_TLS },
+	{ "smtp-ca-file", required_argument, NULL, OPT_SMTP_CA },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "wait", required_argument, NULL, OPT_WAIT },
@@ -195,6 +202,8 @@ static int batch_opt(struct bcmd *c, int opt, const char *arg)
 	case OPT_SMTP: c->notify.smtp_url = arg; return 0;
 	case OPT_SMTP_USER: c->notify.user = arg; return 0;
 	case OPT_NOTIFY_FROM: c->notify.from = arg; return 0;
+	case OPT_SMTP_TLS: c->notify.tls = arg; return 0;
+	case OPT_SMTP_CA: c->notify.ca_file = arg; return 0;
 	case OPT_JSON: c->json = 1; return 0;
 	case OPT_CONCURRENCY:
 		rc = number_opt("--concurrency", arg, 1, 64, &n);
@@ -406,6 +415,8 @@ static int setup_dest(struct bcmd *c, struct batch_cfg *cfg)
 	if (server_load_password(&cfg->dst, c->dst_pw_file, "MAILSTAGE_DEST_PASSWORD", err,
 				 sizeof(err)))
 		return berr("destination admin password: %s%s", err, "");
+	if (err[0])
+		fprintf(stderr, "mailstage batch: warning: %s\n", err);
 	return 0;
 }
 
@@ -416,6 +427,8 @@ static int setup_cfg(struct bcmd *c, struct batch_cfg *cfg)
 
 	if (!c->source || !c->dest)
 		return berr("run needs --source URL and --dest URL%s%s", "", "");
+	if (batch_smtp_check(&c->notify, err, sizeof(err)))
+		return berr("%s%s", err, "");
 	if (cli_server_base(&cfg->src, c->source, &c->src_cs, err, sizeof(err)))
 		return berr("--source: %s%s", err, "");
 	if (cfg->src.user) {

@@ -14,8 +14,16 @@
 #include "cli.h"
 #include "copy.h"
 #include "copy_cli.h"
+#include "csv.h"
 #include "exitcode.h"
 #include "json.h"
+
+enum { RC_NCOLS = 10 };
+
+static const char *const report_header[RC_NCOLS] = {
+	"folder", "dest_folder", "uid", "key", "size", "internaldate", "message_id", "reason",
+	"error", "detail",
+};
 
 static double now(void)
 {
@@ -73,20 +81,25 @@ int copy_output_open(struct copy_output *out, const char *path)
 	if (out->report_json)
 		fputs("{\"messages\":[\n", out->report);
 	else
-		fputs("folder,dest_folder,uid,key,size,internaldate,message_id,reason,error,detail\n",
-		      out->report);
+		csv_write_row(out->report, report_header, RC_NCOLS);
 	return 0;
 }
 
-static void csv_field(FILE *f, const char *s)
+/* One CSV row per message not copied (csv.h: RFC 4180, formula guard). */
+static void csv_skip(FILE *f, const struct copy_event *ev)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s == '\r' || *s == '\n' ? ' ' : *s, f);
-	}
-	fputc('"', f);
+	char uid[16], size[32], date[32];
+	const char *cells[RC_NCOLS] = {
+		ev->folder, ev->dest_folder, uid, ev->key, size, date, ev->message_id,
+		ev->reason, ev->failed ? "yes" : "no", ev->detail,
+	};
+
+	snprintf(uid, sizeof(uid), "%u", ev->uid);
+	if (!ev->uid)
+		uid[0] = '\0';
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)ev->size);
+	snprintf(date, sizeof(date), "%lld", ev->date);
+	csv_write_row(f, cells, RC_NCOLS);
 }
 
 static void count_reason(struct copy_output *out, const struct copy_event *ev)
@@ -126,7 +139,6 @@ static void json_skip(FILE *f, const struct copy_event *ev)
 static void report_skip(struct copy_output *out, const struct copy_event *ev)
 {
 	FILE *f = out->report;
-	char uid[16];
 
 	count_reason(out, ev);
 	if (!f)
@@ -136,17 +148,7 @@ static void report_skip(struct copy_output *out, const struct copy_event *ev)
 		json_skip(f, ev);
 		return;
 	}
-	snprintf(uid, sizeof(uid), "%u", ev->uid);
-	csv_field(f, ev->folder);
-	fputc(',', f);
-	csv_field(f, ev->dest_folder);
-	fprintf(f, ",%s,", ev->uid ? uid : "");
-	csv_field(f, ev->key);
-	fprintf(f, ",%llu,%lld,", (unsigned long long)ev->size, ev->date);
-	csv_field(f, ev->message_id);
-	fprintf(f, ",%s,%s,", ev->reason, ev->failed ? "yes" : "no");
-	csv_field(f, ev->detail);
-	fputc('\n', f);
+	csv_skip(f, ev);
 	out->nrows++;
 }
 

@@ -8,11 +8,14 @@
  * (mount -t fuse.mailstage, fstab); that form is an implicit `mount`.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "commands.h"
 #include "exitcode.h"
+#include "secret.h"
 
 struct command {
 	const char *name;
@@ -38,6 +41,30 @@ static void usage(FILE *f)
 	fprintf(f, "\n'mailstage COMMAND --help' tells more; see also mailstage(1).\n");
 }
 
+/*
+ * Before anything else, while only this thread runs: the password variables
+ * leave the environment, no core dump (unless MAILSTAGE_CORE_DUMPS=1, for
+ * debugging a crash with test credentials), libcurl wipes what it frees.
+ */
+static int protect_secrets(void)
+{
+	const char *cores = getenv("MAILSTAGE_CORE_DUMPS");
+
+	if (secret_env_scrub()) {
+		fprintf(stderr, "mailstage: out of memory\n");
+		return -1;
+	}
+	if ((!cores || strcmp(cores, "1")) && secret_no_core_dumps()) {
+		fprintf(stderr, "mailstage: cannot turn core dumps off: %s\n", strerror(errno));
+		return -1;
+	}
+	if (secret_curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "mailstage: cannot initialise libcurl\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -55,10 +82,8 @@ int main(int argc, char **argv)
 		return EXIT_DONE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		fprintf(stderr, "mailstage: cannot initialise libcurl\n");
+	if (protect_secrets())
 		return EXIT_USAGE;
-	}
 	rc = -1;
 	if (argc >= 3 && strstr(argv[1], "://")) /* mount.fuse3: mailstage URL DIR -o OPTS */
 		rc = cmd_mount(argc, argv);

@@ -20,12 +20,14 @@ mount_start() {
 }
 
 # mount_url URL PASSWORD-FILE MNT [OPTS]: the same for any server (plain IMAP).
+# PASSWORD-FILE "-": no password_file, the password is in $MAILSTAGE_PASSWORD.
 mount_url() {
 	local url=$1 pw=$2 mnt=$3 opts=${4:-} i
+	[ "$pw" = - ] || opts="password_file=$pw${opts:+,$opts}"
 	mkdir -p "$mnt"
 	harness_register_mount "$mnt"
 	# MOUNT_IMPLICIT=1: the form mount.fuse3 uses, without the subcommand
-	"$MAILSTAGE" $([ "${MOUNT_IMPLICIT:-0}" = 1 ] || echo mount) "$url" "$mnt" -f -o "tls=none,password_file=$pw${opts:+,$opts}" \
+	"$MAILSTAGE" $([ "${MOUNT_IMPLICIT:-0}" = 1 ] || echo mount) "$url" "$mnt" -f -o "tls=none${opts:+,$opts}" \
 		2>"$T/mount-$(basename "$mnt").log" &
 	MOUNT_PID=$!
 	harness_register_pid "$MOUNT_PID"
