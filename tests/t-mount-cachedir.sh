@@ -140,28 +140,17 @@ PY
 # refused_cache_dir DIR WORDS MSG: a mount with cache_dir=DIR exits 2 saying
 # WORDS, and mounts nothing (were it mounted: what UID 1 reads as)
 refused_cache_dir() {
-	local dir=$1 words=$2 msg=$3 mnt=$T/mnt-refused pid i got rc
-	mkdir -p "$mnt"
-	harness_register_mount "$mnt"
-	"$MAILSTAGE" mount "imap://alice@127.0.0.1:$SRC_PORT/" "$mnt" -f \
-		-o "tls=none,password_file=$(pass_file src alice),cache_dir=$dir" 2>"$T/refused.log" &
-	pid=$!
-	harness_register_pid "$pid"
-	for i in $(seq 100); do
-		mount_is_up "$mnt" || ! kill -0 "$pid" 2>/dev/null && break
-		sleep 0.1
-	done
-	if mount_is_up "$mnt"; then
+	local dir=$1 words=$2 msg=$3 mnt=$T/refused got rc=0
+	if mount_try "imap://alice@127.0.0.1:$SRC_PORT/" "$(pass_file src alice)" "$mnt" \
+		"cache_dir=$dir"; then
 		got=$(sha256sum "$mnt"/INBOX/cur/*.U1V*.mailstage:2,* | cut -d' ' -f1)
-		fusermount3 -u "$mnt"
-		wait "$pid"
+		mount_stop "$mnt"
 		[ "$got" = "$forged_sha" ] && fail "$msg: mounted, and serves nobody's forged message as UID 1"
 		fail "$msg: mounted anyway"
 	fi
-	wait "$pid"
-	rc=$?
+	wait "$MOUNT_PID" || rc=$?
 	assert_eq "$rc" 2 "$msg: the mount exits 2"
-	assert_contains "$(cat "$T/refused.log")" "$words" "$msg: it says '$words'"
+	assert_contains "$(cat "$T/mount-refused.log")" "$words" "$msg: it says '$words'"
 }
 refused_cache_dir "$E" "belongs to nobody" "cache_dir owned by nobody"
 chmod 0700 "$E"
