@@ -285,7 +285,8 @@ static enum ms_status size_folder(struct crun *r, struct cfolder *cf, uint32_t v
 	if (r->o->state && (st = state_load_folder(r->o->state, cf->src->name, &recs, &nrec)))
 		return st;
 	for (size_t i = 0; !st && i < n; i++) {
-		if (crule_message(r->o->rules, m[i].size, m[i].internaldate, NULL, 0))
+		if (m[i].unreadable ||
+		    crule_message(r->o->rules, m[i].size, m[i].internaldate, NULL, 0))
 			continue;
 		if (keys)
 			st = crule_keys_add(keys, m[i].internaldate, cf->src->name, m[i].uid);
@@ -425,6 +426,29 @@ out:
 	free(t);
 }
 
+/* Folders the source will not read (store_folder.unreadable): said once, left out. */
+static void drop_unreadable(struct crun *r)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->nsf; i++) {
+		struct store_folder *f = &r->sf[i];
+		struct copy_event ev = { .kind = CE_WARN, .folder = f->name };
+		char why[300];
+
+		if (!f->unreadable) {
+			r->sf[k++] = *f;
+			continue;
+		}
+		snprintf(why, sizeof(why), "not copied: %s", f->unreadable);
+		ev.detail = why;
+		copy_event(r, &ev);
+		free(f->name);
+		free(f->id);
+	}
+	r->nsf = k;
+}
+
 static enum ms_status open_first(struct crun *r, struct cworker *w)
 {
 	enum ms_status st = r->ep->open_source(r->ep->ctx, &w->src, w->err, sizeof(w->err));
@@ -442,6 +466,8 @@ static enum ms_status open_first(struct crun *r, struct cworker *w)
 	if (st)
 		snprintf(r->err, sizeof(r->err), "listing the source: %s",
 			 w->src->ops->errmsg(w->src));
+	else
+		drop_unreadable(r);
 	if (!st && (st = w->dst->ops->list_folders(w->dst, &r->df, &r->ndf)))
 		snprintf(r->err, sizeof(r->err), "listing the destination: %s",
 			 w->dst->ops->errmsg(w->dst));

@@ -346,6 +346,10 @@ static enum ms_status classify(struct fctx *f)
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		struct store_msg *m = &f->m[i];
+		if (m->unreadable) { /* before the state: whatever an older run made of it */
+			copy_skip(f->r, f->cf, m, "not-a-file", m->unreadable, 1);
+			continue;
+		}
 		struct state_rec *rec = state_find(f->recs, f->nrec, f->v, m->key);
 		if (rec && rec->status == STATE_COPIED) {
 			if (!flags_equal(rec->flags, m->flags))

@@ -39,6 +39,10 @@ struct store_folder {
 	enum ns_kind ns;
 	int selectable;
 	int subscribed;      /* IMAP: LSUB lists it; directories and archives: always 1 */
+	/* non-NULL: the store will not read this folder (a directory source's
+	 * symbolic link), plain words why; a static string.  The engine says so
+	 * (CE_WARN) and leaves the folder out. */
+	const char *unreadable;
 };
 
 struct store_msg {
@@ -49,6 +53,10 @@ struct store_msg {
 	int tzoff;           /* minutes east of UTC */
 	uint64_t size;       /* as the store says (IMAP RFC822.SIZE may be wrong!) */
 	char *message_id;    /* NULL when absent */
+	/* non-NULL: the store will not read this message (a directory source's
+	 * entry that is not a regular file), plain words why; a static string.
+	 * The engine reports it as not copied (reason "not-a-file", an error). */
+	const char *unreadable;
 };
 
 /* Receives message bodies: begin(i) names the index into the list asked for. */

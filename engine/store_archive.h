@@ -8,7 +8,8 @@
  * cur/ new/ tmp/; each message is "<folder>/cur/<name>", the name as the
  * mount makes it (mname_format(): "<date>.U<uid>V<uidvalidity>.mailstage:2,
  * <DFRST>"; a message without a UID gets "<date>.M<n>.mailstage-backup:2,
- * <DFRST>"), mode 0644, mtime = INTERNALDATE; tar entries also carry the
+ * <DFRST>"), mode 0600 (directories 0700: unpacked mail is as private
+ * as the archive), mtime = INTERNALDATE; tar entries also carry the
  * mount's extended attributes (user.imap.uid, .uidvalidity, .flags,
  * .internaldate, .message_id), so `bsdtar -xf` gives the mount's tree.  The
  * LAST entry is mailstage-manifest.json (manifest.h): every message's path,

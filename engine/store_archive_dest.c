@@ -33,7 +33,7 @@ static enum ms_status dir_entry(struct archive_out *a, const char *path)
 		return archive_out_fail(a, MS_ERR_NOMEM, "out of memory");
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, AE_IFDIR);
-	archive_entry_set_perm(e, 0755);
+	archive_entry_set_perm(e, ARCHIVE_DIR_MODE);
 	archive_entry_set_mtime(e, time(NULL), 0);
 	if (archive_write_header(a->a, e) != ARCHIVE_OK)
 		st = archive_out_fail(a, MS_ERR_IO, "cannot write the archive");
@@ -243,7 +243,7 @@ static enum ms_status store_one(struct archive_out *a, const char *id, const str
 		return res->status = archive_out_fail(a, MS_ERR_NOMEM, "out of memory");
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
+	archive_entry_set_perm(e, ARCHIVE_FILE_MODE);
 	archive_entry_set_mtime(e, (time_t)up->internaldate, 0);
 	archive_entry_set_size(e, (la_int64_t)up->size);
 	set_xattrs(e, up);

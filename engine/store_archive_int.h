@@ -42,6 +42,11 @@ struct archive_view {
 
 #define IO_SIZE (64u << 10)
 
+/* Modes of the entries: private mail stays private wherever `tar -x` unpacks
+ * it (the archive file itself is 0600 too). */
+#define ARCHIVE_FILE_MODE 0600
+#define ARCHIVE_DIR_MODE 0700
+
 /* Mark the backup broken (first failure wins the text); returns st. */
 enum ms_status archive_out_fail(struct archive_out *a, enum ms_status st, const char *what);
 

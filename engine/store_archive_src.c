@@ -128,9 +128,14 @@ static enum ms_status fill_msgs(struct arch_src *s, struct store_msg *out)
 	for (size_t j = 0; j < s->nopen; j++) {
 		const struct manifest_msg *mm = &s->r->man.msgs[s->open[j].msg];
 		struct store_msg *o = &out[s->open[j].pos];
-		*o = (struct store_msg){ strdup(s->open[j].key), mm->uid, strdup(mm->flags),
-					 mm->internaldate, mm->tzoff, mm->size,
-					 mm->message_id ? strdup(mm->message_id) : NULL };
+		*o = (struct store_msg){ .key = strdup(s->open[j].key),
+					 .uid = mm->uid,
+					 .flags = strdup(mm->flags),
+					 .internaldate = mm->internaldate,
+					 .tzoff = mm->tzoff,
+					 .size = mm->size,
+					 .message_id = mm->message_id ? strdup(mm->message_id)
+								      : NULL };
 		if (!o->key || !o->flags || (mm->message_id && !o->message_id))
 			return MS_ERR_NOMEM;
 	}

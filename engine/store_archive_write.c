@@ -245,7 +245,7 @@ static enum ms_status write_manifest(struct archive_out *a)
 		goto out;
 	archive_entry_set_pathname(e, MANIFEST_NAME);
 	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
+	archive_entry_set_perm(e, ARCHIVE_FILE_MODE);
 	archive_entry_set_mtime(e, time(NULL), 0);
 	archive_entry_set_size(e, (la_int64_t)(head.len + (size_t)lines + tail.len));
 	st = MS_ERR_IO;

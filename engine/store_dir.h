@@ -36,6 +36,21 @@
  * \Drafts; Trash, Deleted Items, Deleted Messages -> \Trash; Junk, Spam,
  * Junk E-Mail -> \Junk; Archive, Archives -> \Archive.
  *
+ * A SOURCE TREE IS NOT TRUSTED (it may be a user's own Maildir read by
+ * root).  PATH itself is opened as named; below it nothing follows a
+ * symbolic link and only regular files are read (store_dir_open.c):
+ *  - a folder directory that is a symbolic link, or whose cur/ or new/ is
+ *    one, is listed with store_folder.unreadable and never walked or read;
+ *  - an entry of cur/ or new/ that is not a regular file (a symbolic link,
+ *    a FIFO, a socket, a device, a directory) is only lstat()ed and listed
+ *    with store_msg.unreadable (key: its unique part, size 0);
+ *  - metadata files (dovecot-uidlist, dovecot-keywords, Courier's) that are
+ *    links or not regular files are not read (as if absent);
+ *  - xattrs are read with lgetxattr(); folders and messages are opened one
+ *    path component at a time with O_NOFOLLOW below the descriptors taken
+ *    at open, FIFOs with O_NONBLOCK, so a directory swapped for a link
+ *    between the listing and the read is refused, not followed.
+ *
  * Message facts (files in cur/ and new/ that are regular files whose names
  * do not start with '.'; tmp/ is ignored):
  *  - system flags: the Maildir info of the name (":2,DFRST", mname_parse());
@@ -65,7 +80,8 @@
  *  read() streams each file in 64 KiB pieces; a file renamed since the
  *  listing (flags changed by a Maildir client) is found by its unique part.
  *  A message that cannot be read gets no begin(); the others are still
- *  streamed and read() returns the first failure (the text says which).
+ *  streamed and read() returns the first failure (the text says which; a
+ *  file that became a link or a FIFO since the listing is such a failure).
  *
  * DESTINATION: PATH is created if missing and must not hold cur/ (a Maildir
  * is not a tree in the mount's layout).  Folders are directories at

@@ -438,10 +438,16 @@ static enum ms_status dst_scan(struct msg_dest *md, const char *id, uint32_t *ui
 	struct dir_listing l;
 	enum ms_status st;
 	char *fdir = dir_join(d->root, id);
+	int fd;
 
 	if (!fdir)
 		return dir_fail(d->err, sizeof(d->err), MS_ERR_NOMEM, "out of memory");
-	st = dir_list_messages(fdir, DIR_KEYS_UNIQUE, &l, d->err, sizeof(d->err));
+	fd = open(fdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st = fd < 0 ? dir_fail(d->err, sizeof(d->err), dir_errno_status(errno), "%s: %s", fdir,
+			       strerror(errno))
+		    : dir_list_messages(fd, fdir, DIR_KEYS_UNIQUE, &l, d->err, sizeof(d->err));
+	if (fd >= 0)
+		close(fd);
 	free(fdir);
 	if (st)
 		return st;
@@ -488,12 +494,16 @@ static enum ms_status dst_set_flags(struct msg_dest *md, const char *id, const c
 	char *fdir = dir_join(d->root, id), *rel = NULL, *now = NULL, *kw = NULL, *all = NULL;
 	enum ms_status st;
 	unsigned sys;
+	int fd;
 
 	if (!fdir || !(kw = flags_split(flags, &sys)) || !(all = flags_join(sys, kw))) {
 		st = dir_fail(d->err, sizeof(d->err), MS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	st = dir_find_unique(fdir, dest_key, ulen, &rel);
+	fd = open(fdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st = fd < 0 ? MS_ERR_NOTFOUND : dir_find_unique(fd, dest_key, ulen, &rel);
+	if (fd >= 0)
+		close(fd);
 	if (st == MS_ERR_NOTFOUND)
 		dir_fail(d->err, sizeof(d->err), st, "%s: no message %.*s", fdir, (int)ulen,
 			 dest_key);

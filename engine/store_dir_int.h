@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "buf.h"
 #include "msgstore.h"
 #include "status.h"
@@ -32,12 +33,34 @@ enum ms_status dir_errno_status(int e);
 
 /* a "/" b, malloc'd; b "." or "" gives a copy of a.  NULL when out of memory. */
 char *dir_join(const char *a, const char *b);
-/* Whether dir/name is a directory (following symlinks). */
+/* Whether dir/name is a directory itself (a symbolic link to one is not). */
 int dir_is_subdir(const char *dir, const char *name);
-/* Read a whole small file into b (which bounds it).  MS_ERR_NOTFOUND if absent. */
-enum ms_status dir_read_file(const char *path, struct buf *b);
-/* A user.* xattr as a malloc'd string (NUL-terminated), NULL when absent or
- * unreadable.  *unsupported (if not NULL) is set when the filesystem has none. */
+
+/*
+ * A source tree belongs to someone else (a user's own Maildir read by root):
+ * below the directory the caller names, nothing follows a symbolic link, and
+ * only regular files are read, never waited on (a FIFO) nor opened as a
+ * device.
+ *
+ * dir_open_dir(): the directory rel ("A/B/cur", "." for dfd itself) below
+ * dfd, readable, no component a symbolic link.  dir_open_file(): the
+ * regular file rel below dfd, for reading, the same way.  -1 with errno:
+ * ELOOP when a component is a symbolic link, EINVAL when the file is not a
+ * regular file (or rel holds ".."), else open's.
+ */
+int dir_open_dir(int dfd, const char *rel);
+int dir_open_file(int dfd, const char *rel);
+/* Plain words for dir_open_*()'s errno ("a symbolic link: not followed"). */
+const char *dir_open_strerror(int e);
+/* Why an entry of this lstat() type is not read as a message, or NULL (a regular file). */
+const char *dir_entry_refusal(mode_t mode);
+
+/* Read a whole small regular file name below dfd into b (which bounds it),
+ * as dir_open_file() opens it.  MS_ERR_NOTFOUND if absent. */
+enum ms_status dir_read_file(int dfd, const char *name, struct buf *b);
+/* A user.* xattr of path itself (a symbolic link is not followed) as a
+ * malloc'd string (NUL-terminated), NULL when absent or unreadable.
+ * *unsupported (if not NULL) is set when the filesystem has none. */
 char *dir_xattr(const char *path, const char *name, int *unsupported);
 /* Set a user.* xattr; a filesystem without them (ENOTSUP, EPERM) is fine: 0. */
 int dir_set_xattr(const char *path, int fd, const char *name, const char *value);
@@ -65,14 +88,20 @@ struct dir_listing {
 	size_t n;
 };
 
-enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
+/*
+ * The messages of the folder directory open as folder_fd (folder_dir: its
+ * path, for xattrs and messages).  An entry of cur/ or new/ that is not a
+ * regular file (a symbolic link, a FIFO ...) is listed with
+ * store_msg.unreadable saying why, and is never opened; a destination scan
+ * (DIR_KEYS_UNIQUE) leaves it out.
+ */
+enum ms_status dir_list_messages(int folder_fd, const char *folder_dir, enum dir_keys keys,
 				 struct dir_listing *out, char *err, size_t errlen);
 /* Frees files (and msgs unless the caller took them and set msgs to NULL). */
 void dir_listing_free(struct dir_listing *l);
 const struct dir_file *dir_listing_find(const struct dir_listing *l, const char *key);
 /* Where the file with this unique part is now (cur/ or new/): "cur/<name>",
  * malloc'd; MS_ERR_NOTFOUND when no such file. */
-enum ms_status dir_find_unique(const char *folder_dir, const char *unique, size_t ulen,
-			       char **rel);
+enum ms_status dir_find_unique(int folder_fd, const char *unique, size_t ulen, char **rel);
 
 #endif

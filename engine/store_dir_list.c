@@ -7,6 +7,10 @@
  * Two passes: first every file's own facts (name, stat, xattrs, header),
  * then the folder-wide decisions (which UIDVALIDITY is the folder's, which
  * UIDs are trusted, keys, order) that need all of them.
+ *
+ * Everything is opened below the folder's descriptor with store_dir_open.c,
+ * never following a link; an entry of cur/ or new/ that is not a regular
+ * file is only lstat()ed, and listed as unreadable (store_dir_int.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +40,9 @@ struct ent {
 
 /* What the whole folder contributes to each message. */
 struct folder_ctx {
-	const char *dir;
+	int fd;          /* the folder directory */
+	const char *dir; /* its path: xattrs, messages */
+	enum dir_keys keys;
 	struct uidlist ul;
 	int have_ul;
 	struct keywords kw;
@@ -59,12 +65,10 @@ static void load_uid_list(struct folder_ctx *c)
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]) && !c->have_ul; i++) {
 		struct buf b = BUF_INIT(UIDLIST_MAX);
-		char *p = dir_join(c->dir, names[i]);
 
-		if (p && dir_read_file(p, &b) == MS_OK &&
+		if (dir_read_file(c->fd, names[i], &b) == MS_OK &&
 		    uidlist_parse(b.data, b.len, &c->ul) == MS_OK)
 			c->have_ul = 1;
-		free(p);
 		buf_free(&b);
 	}
 }
@@ -72,14 +76,11 @@ static void load_uid_list(struct folder_ctx *c)
 static void load_meta_files(struct folder_ctx *c)
 {
 	struct buf b;
-	char *p;
 
 	load_uid_list(c);
 	buf_init(&b, KEYWORDS_MAX);
-	p = dir_join(c->dir, "dovecot-keywords");
-	if (p && dir_read_file(p, &b) == MS_OK)
+	if (dir_read_file(c->fd, "dovecot-keywords", &b) == MS_OK)
 		keywords_parse(b.data, b.len, &c->kw);
-	free(p);
 	buf_free(&b);
 }
 
@@ -126,15 +127,19 @@ static enum ms_status list_changes(DIR *d, struct kw_change **out, size_t *n)
 	return de ? MS_ERR_NOMEM : MS_OK;
 }
 
-/* Each message's newest change file replaces what ":list" says of it. */
-static void apply_changes(struct folder_ctx *c, const char *kdir)
+/* Each message's newest change file (in the directory kfd) replaces what ":list" says of it. */
+static void apply_changes(struct folder_ctx *c, int kfd)
 {
 	struct kw_change *v = NULL;
 	size_t n = 0, i;
-	DIR *d = opendir(kdir);
+	int dfd = dup(kfd);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 
-	if (!d)
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
 		return;
+	}
 	if (list_changes(d, &v, &n))
 		goto out; /* no memory: ":list" alone */
 	if (n)
@@ -142,14 +147,12 @@ static void apply_changes(struct folder_ctx *c, const char *kdir)
 	for (i = 0; i < n; i++) {
 		const char *msg = v[i].name + v[i].skip;
 		struct buf b = BUF_INIT(KEYWORDS_MAX);
-		char *p;
 
 		if (i && !strcmp(msg, v[i - 1].name + v[i - 1].skip))
 			continue; /* an older change of the same message */
-		p = dir_join(kdir, v[i].name);
-		if (p && dir_read_file(p, &b) == MS_OK)
-			courier_update_add(&c->ck, msg, strcspn(msg, ":"), b.data ? b.data : "", b.len);
-		free(p);
+		if (dir_read_file(kfd, v[i].name, &b) == MS_OK)
+			courier_update_add(&c->ck, msg, strcspn(msg, ":"), b.data ? b.data : "",
+					   b.len);
 		buf_free(&b);
 	}
 out:
@@ -163,24 +166,24 @@ out:
 static void load_courier(struct folder_ctx *c)
 {
 	struct buf b = BUF_INIT(COURIER_LIST_MAX);
-	char *kdir = dir_join(c->dir, COURIER_DIR);
-	char *p = kdir ? dir_join(kdir, ":list") : NULL;
+	int kfd = dir_open_dir(c->fd, COURIER_DIR);
 
-	if (p && dir_read_file(p, &b) == MS_OK)
+	if (kfd >= 0 && dir_read_file(kfd, ":list", &b) == MS_OK)
 		courier_list_parse(b.data ? b.data : "", b.len, &c->ck);
-	if (kdir)
-		apply_changes(c, kdir);
+	if (kfd >= 0) {
+		apply_changes(c, kfd);
+		close(kfd);
+	}
 	courier_keywords_sort(&c->ck);
-	free(p);
-	free(kdir);
 	buf_free(&b);
 }
 
-static char *read_message_id(struct folder_ctx *c, const char *path)
+/* The Message-ID in the header of name below the directory sfd. */
+static char *read_message_id(struct folder_ctx *c, int sfd, const char *name)
 {
 	size_t got = 0;
 	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = dir_open_file(sfd, name);
 
 	if (fd < 0)
 		return NULL;
@@ -276,8 +279,8 @@ static enum ms_status flag_facts(struct folder_ctx *c, const char *name,
 	return e->m.flags ? MS_OK : MS_ERR_NOMEM;
 }
 
-/* The facts of one file; sub is "cur" or "new".  On failure e is freed by the caller. */
-static enum ms_status file_facts(struct folder_ctx *c, const char *sub, const char *name,
+/* The facts of one file of sub ("cur" or "new", open as sfd); on failure the caller frees e. */
+static enum ms_status file_facts(struct folder_ctx *c, const char *sub, int sfd, const char *name,
 				 const struct stat *st, struct ent *e)
 {
 	struct mname_msg mm;
@@ -305,7 +308,7 @@ static enum ms_status file_facts(struct folder_ctx *c, const char *sub, const ch
 	if (e->m.internaldate == LLONG_MIN)
 		e->m.internaldate = kind == MNAME_OURS ? mm.internaldate : (long long)st->st_mtime;
 	if (!e->m.message_id && !has_uid)
-		e->m.message_id = read_message_id(c, path);
+		e->m.message_id = read_message_id(c, sfd, name);
 	if ((st_ = flag_facts(c, name, mm.flags, xflags, e)))
 		goto out;
 	e->m.size = (uint64_t)st->st_size;
@@ -325,7 +328,22 @@ static void ent_free(struct ent *e)
 	free(e->rel);
 }
 
-static enum ms_status add_file(struct folder_ctx *c, const char *sub, const char *name,
+/* An entry that is not read: its name and why, nothing from inside it. */
+static enum ms_status refused_facts(const char *sub, const char *name, const struct stat *st,
+				    struct ent *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->m.internaldate = (long long)st->st_mtime;
+	e->m.unreadable = dir_entry_refusal(st->st_mode);
+	if (asprintf(&e->rel, "%s/%s", sub, name) < 0)
+		e->rel = NULL;
+	e->m.key = strndup(name, maildir_unique_len(name));
+	e->m.flags = strdup("");
+	return e->rel && e->m.key && e->m.flags ? MS_OK : MS_ERR_NOMEM;
+}
+
+/* One entry of sub (open as sfd), st from lstat(). */
+static enum ms_status add_file(struct folder_ctx *c, const char *sub, int sfd, const char *name,
 			       const struct stat *st)
 {
 	enum ms_status s;
@@ -339,7 +357,10 @@ static enum ms_status add_file(struct folder_ctx *c, const char *sub, const char
 		c->e = e;
 		c->cap = ncap;
 	}
-	s = file_facts(c, sub, name, st, &c->e[c->n]);
+	if (S_ISREG(st->st_mode))
+		s = file_facts(c, sub, sfd, name, st, &c->e[c->n]);
+	else
+		s = refused_facts(sub, name, st, &c->e[c->n]);
 	if (s)
 		ent_free(&c->e[c->n]);
 	else
@@ -347,33 +368,34 @@ static enum ms_status add_file(struct folder_ctx *c, const char *sub, const char
 	return s;
 }
 
-/* Every regular, non-hidden file of cur/ or new/ (a missing one is fine). */
+/*
+ * Every non-hidden entry of cur/ or new/ (a missing one is fine): regular
+ * files, and for a source the others too, as unreadable.
+ */
 static enum ms_status scan_sub(struct folder_ctx *c, const char *sub)
 {
-	char *dir = dir_join(c->dir, sub);
+	int sfd = dir_open_dir(c->fd, sub);
 	enum ms_status s = MS_OK;
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
 
-	if (!dir)
+	if (sfd < 0)
+		return errno == ENOENT ? MS_OK
+				       : dir_fail(c->err, c->errlen, MS_ERR_IO, "%s/%s: %s", c->dir,
+						  sub, dir_open_strerror(errno));
+	if (!(d = fdopendir(sfd))) {
+		close(sfd);
 		return MS_ERR_NOMEM;
-	d = opendir(dir);
-	if (!d) {
-		if (errno != ENOENT)
-			s = dir_fail(c->err, c->errlen, dir_errno_status(errno), "%s: %s", dir,
-				     strerror(errno));
-		free(dir);
-		return s;
 	}
 	while (!s && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (de->d_name[0] == '.' ||
+		    fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (!S_ISREG(st.st_mode) && c->keys == DIR_KEYS_UNIQUE))
 			continue;
-		s = add_file(c, sub, de->d_name, &st);
+		s = add_file(c, sub, sfd, de->d_name, &st);
 	}
 	closedir(d);
-	free(dir);
 	return s;
 }
 
@@ -525,7 +547,7 @@ static enum ms_status hand_over(struct folder_ctx *c, struct dir_listing *out)
 	return MS_OK;
 }
 
-enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
+enum ms_status dir_list_messages(int folder_fd, const char *folder_dir, enum dir_keys keys,
 				 struct dir_listing *out, char *err, size_t errlen)
 {
 	struct folder_ctx c;
@@ -534,7 +556,9 @@ enum ms_status dir_list_messages(const char *folder_dir, enum dir_keys keys,
 
 	memset(&c, 0, sizeof(c));
 	memset(out, 0, sizeof(*out));
+	c.fd = folder_fd;
 	c.dir = folder_dir;
+	c.keys = keys;
 	c.err = err;
 	c.errlen = errlen;
 	if (!(c.hdr = malloc(DIR_HEADER_MAX)))
@@ -585,15 +609,19 @@ const struct dir_file *dir_listing_find(const struct dir_listing *l, const char 
 	return bsearch(&k, l->files, l->n, sizeof(*l->files), file_cmp);
 }
 
-/* The name in dir whose unique part is unique[0..ulen), malloc'd, or NULL. */
-static char *find_in(const char *dir, const char *unique, size_t ulen)
+/* The name in sub of the folder whose unique part is unique[0..ulen), malloc'd, or NULL. */
+static char *find_in(int folder_fd, const char *sub, const char *unique, size_t ulen)
 {
-	DIR *d = opendir(dir);
+	int sfd = dir_open_dir(folder_fd, sub);
+	DIR *d = sfd < 0 ? NULL : fdopendir(sfd);
 	struct dirent *de;
 	char *found = NULL;
 
-	if (!d)
+	if (!d) {
+		if (sfd >= 0)
+			close(sfd);
 		return NULL;
+	}
 	while (!found && (de = readdir(d)))
 		if (de->d_name[0] != '.' && !strncmp(de->d_name, unique, ulen) &&
 		    maildir_unique_len(de->d_name) == ulen)
@@ -602,20 +630,15 @@ static char *find_in(const char *dir, const char *unique, size_t ulen)
 	return found;
 }
 
-enum ms_status dir_find_unique(const char *folder_dir, const char *unique, size_t ulen,
-			       char **rel)
+enum ms_status dir_find_unique(int folder_fd, const char *unique, size_t ulen, char **rel)
 {
 	static const char *const subs[] = { "cur", "new" };
 	size_t i;
 
 	*rel = NULL;
 	for (i = 0; i < 2 && !*rel; i++) {
-		char *dir = dir_join(folder_dir, subs[i]), *name;
+		char *name = find_in(folder_fd, subs[i], unique, ulen);
 
-		if (!dir)
-			return MS_ERR_NOMEM;
-		name = find_in(dir, unique, ulen);
-		free(dir);
 		if (name && asprintf(rel, "%s/%s", subs[i], name) < 0)
 			*rel = NULL;
 		free(name);

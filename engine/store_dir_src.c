@@ -3,6 +3,11 @@
  * the layout is detected once at open, folders are listed by
  * store_dir_tree.c, a folder's messages by store_dir_list.c; this file
  * holds the open folder and streams bodies from it.
+ *
+ * The tree is someone else's (a user's Maildir read by root): the root is
+ * opened once as named, every folder below it and every message below the
+ * folder without following a link (store_dir_open.c), so what is read is
+ * what was listed, whatever is renamed or swapped in between.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +22,10 @@
 struct dir_source {
 	struct msg_source base;
 	char *root;
+	int root_fd;
 	enum dir_layout layout;
 	char *folder_dir;           /* the open folder, NULL before open_folder() */
+	int folder_fd;              /* it, opened below root_fd */
 	struct dir_listing listing; /* its files (msgs went to the caller) */
 	char err[512];
 };
@@ -35,18 +42,34 @@ static enum ms_status src_list_folders(struct msg_source *s, struct store_folder
 	return dir_folders(d->root, d->layout, out, n, d->err, sizeof(d->err));
 }
 
+static void close_folder(struct dir_source *d)
+{
+	if (d->folder_fd >= 0)
+		close(d->folder_fd);
+	d->folder_fd = -1;
+	free(d->folder_dir);
+	d->folder_dir = NULL;
+	dir_listing_free(&d->listing);
+}
+
 static enum ms_status src_open_folder(struct msg_source *s, const struct store_folder *f,
 				      uint32_t *uidvalidity, struct store_msg **msgs, size_t *n)
 {
 	struct dir_source *d = to_src(s);
 	enum ms_status st;
 
-	free(d->folder_dir);
-	dir_listing_free(&d->listing);
+	close_folder(d);
 	d->folder_dir = dir_join(d->root, f->id);
 	if (!d->folder_dir)
 		return dir_fail(d->err, sizeof(d->err), MS_ERR_NOMEM, "out of memory");
-	st = dir_list_messages(d->folder_dir, DIR_KEYS_SOURCE, &d->listing, d->err,
+	if ((d->folder_fd = dir_open_dir(d->root_fd, f->id)) < 0) {
+		st = errno == ENOENT ? MS_ERR_NOTFOUND : MS_ERR_IO;
+		dir_fail(d->err, sizeof(d->err), st, "%s: %s", d->folder_dir,
+			 dir_open_strerror(errno));
+		close_folder(d);
+		return st;
+	}
+	st = dir_list_messages(d->folder_fd, d->folder_dir, DIR_KEYS_SOURCE, &d->listing, d->err,
 			       sizeof(d->err));
 	if (st)
 		return st;
@@ -61,6 +84,7 @@ static enum ms_status src_open_folder(struct msg_source *s, const struct store_f
 static int open_message(struct dir_source *d, const char *key, char **path)
 {
 	const struct dir_file *f = dir_listing_find(&d->listing, key);
+	const char *name;
 	char *rel = NULL;
 	int fd;
 
@@ -70,18 +94,17 @@ static int open_message(struct dir_source *d, const char *key, char **path)
 	*path = dir_join(d->folder_dir, f->rel);
 	if (!*path)
 		return errno = ENOMEM, -1;
-	fd = open(*path, O_RDONLY | O_CLOEXEC);
+	fd = dir_open_file(d->folder_fd, f->rel);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	if (dir_find_unique(d->folder_dir, strrchr(f->rel, '/') + 1,
-			    maildir_unique_len(strrchr(f->rel, '/') + 1), &rel))
+	name = strrchr(f->rel, '/') + 1;
+	if (dir_find_unique(d->folder_fd, name, maildir_unique_len(name), &rel))
 		return errno = ENOENT, -1;
 	free(*path);
 	*path = dir_join(d->folder_dir, rel);
+	fd = *path ? dir_open_file(d->folder_fd, rel) : (errno = ENOMEM, -1);
 	free(rel);
-	if (!*path)
-		return errno = ENOMEM, -1;
-	return open(*path, O_RDONLY | O_CLOEXEC);
+	return fd;
 }
 
 /* Exactly st_size bytes of fd to the sink. */
@@ -117,7 +140,7 @@ static enum ms_status read_one(struct dir_source *d, const struct store_msg *m, 
 	*sink_failed = 0;
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		st = dir_fail(d->err, sizeof(d->err), dir_errno_status(errno), "message %s: %s: %s",
-			      m->key, path ? path : d->folder_dir, strerror(errno));
+			      m->key, path ? path : d->folder_dir, dir_open_strerror(errno));
 		goto out;
 	}
 	*sink_failed = 1;
@@ -146,7 +169,7 @@ static enum ms_status src_read(struct msg_source *s, const struct store_msg *msg
 	size_t i;
 	int sink_failed;
 
-	if (!d->folder_dir)
+	if (d->folder_fd < 0)
 		return dir_fail(d->err, sizeof(d->err), MS_ERR_USAGE, "no folder open");
 	chunk = malloc(DIR_IO_CHUNK);
 	if (!chunk)
@@ -175,8 +198,9 @@ static void src_close(struct msg_source *s)
 
 	if (!d)
 		return;
-	dir_listing_free(&d->listing);
-	free(d->folder_dir);
+	close_folder(d);
+	if (d->root_fd >= 0)
+		close(d->root_fd);
 	free(d->root);
 	free(d->base.label);
 	free(d);
@@ -205,6 +229,13 @@ enum ms_status store_dir_open_source(const char *path, struct msg_source **out, 
 		return dir_fail(err, errlen, MS_ERR_NOMEM, "out of memory");
 	d->base.ops = &src_ops;
 	d->layout = layout;
+	d->folder_fd = -1;
+	d->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* as named: links followed */
+	if (d->root_fd < 0) {
+		st = dir_fail(err, errlen, dir_errno_status(errno), "%s: %s", path, strerror(errno));
+		src_close(&d->base);
+		return st;
+	}
 	d->root = strdup(path);
 	d->base.label = strdup(path);
 	if (!d->root || !d->base.label) {

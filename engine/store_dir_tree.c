@@ -1,7 +1,9 @@
 /*
  * store_dir_tree.c - which layout a directory tree is, and its folders
- * (the detection and naming rules are in store_dir.h), plus the small file
- * and xattr helpers the directory stores share.
+ * (the detection and naming rules are in store_dir.h), plus the small path
+ * and xattr helpers the directory stores share.  A folder directory that is
+ * a symbolic link, or whose cur/ or new/ is one, is listed as unreadable
+ * and never walked.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +20,10 @@
 #include "mname.h"
 #include "store_dir_int.h"
 
-/* Deeper folder trees than this are refused rather than walked (loops via symlinks). */
+/* Deeper folder trees than this are refused rather than walked. */
 #define MAX_DEPTH 64
+/* A folder directory that is a symbolic link: never walked nor read. */
+#define LINKED_DIR "a symbolic link: not followed"
 #define XATTR_MAX 4096
 
 enum ms_status dir_fail(char *err, size_t errlen, enum ms_status st, const char *fmt, ...)
@@ -52,46 +56,39 @@ char *dir_join(const char *a, const char *b)
 	return s;
 }
 
+/* lstat() of dir/name into st; -1 when it cannot be had. */
+static int entry_stat(const char *dir, const char *name, struct stat *st)
+{
+	char *p = dir_join(dir, name);
+	int rc = p ? lstat(p, st) : -1;
+
+	free(p);
+	return rc;
+}
+
 int dir_is_subdir(const char *dir, const char *name)
+{
+	struct stat st;
+
+	return !entry_stat(dir, name, &st) && S_ISDIR(st.st_mode);
+}
+
+/* dir/name is a symbolic link to a directory: a folder the tree does not walk. */
+static int is_linked_dir(const char *dir, const char *name)
 {
 	char *p = dir_join(dir, name);
 	struct stat st;
-	int ok;
+	int linked = p && !lstat(p, &st) && S_ISLNK(st.st_mode) && !stat(p, &st) &&
+		     S_ISDIR(st.st_mode);
 
-	if (!p)
-		return 0;
-	ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 	free(p);
-	return ok;
-}
-
-enum ms_status dir_read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	enum ms_status st = MS_OK;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return dir_errno_status(errno);
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			st = MS_ERR_IO;
-			break;
-		}
-		if ((st = buf_add(b, chunk, (size_t)r)))
-			break;
-	}
-	close(fd);
-	return st;
+	return linked;
 }
 
 char *dir_xattr(const char *path, const char *name, int *unsupported)
 {
 	char val[XATTR_MAX];
-	ssize_t n = getxattr(path, name, val, sizeof(val) - 1);
+	ssize_t n = lgetxattr(path, name, val, sizeof(val) - 1);
 
 	if (n < 0) {
 		if (unsupported && (errno == ENOTSUP || errno == ENOSYS))
@@ -114,16 +111,29 @@ int dir_set_xattr(const char *path, int fd, const char *name, const char *value)
 
 static int has_file(const char *dir, const char *name)
 {
-	char *p = dir_join(dir, name);
-	int ok = p && access(p, F_OK) == 0;
+	struct stat st;
 
-	free(p);
-	return ok;
+	return !entry_stat(dir, name, &st);
+}
+
+static int is_link(const char *dir, const char *name)
+{
+	struct stat st;
+
+	return !entry_stat(dir, name, &st) && S_ISLNK(st.st_mode);
 }
 
 static int is_maildir(const char *dir)
 {
 	return dir_is_subdir(dir, "cur") || dir_is_subdir(dir, "new");
+}
+
+/* Why the folder directory dir is not read: its cur/ or new/ is a link. */
+static const char *folder_refusal(const char *dir)
+{
+	if (is_link(dir, "cur") || is_link(dir, "new"))
+		return "its cur/ or new/ is a symbolic link: not followed";
+	return NULL;
 }
 
 /* A ".Name" directory holding a Maildir directly below root. */
@@ -157,7 +167,7 @@ enum ms_status dir_detect(const char *root, enum dir_layout *layout, char *err, 
 				strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return dir_fail(err, errlen, MS_ERR_USAGE, "%s: not a directory", root);
-	if (!dir_is_subdir(root, "cur"))
+	if (!dir_is_subdir(root, "cur") && !is_link(root, "cur")) /* linked: folder_refusal() */
 		*layout = DIR_TREE;
 	else if (has_maildirpp_child(root) || has_file(root, "dovecot-uidlist") ||
 		 has_file(root, "dovecot-keywords") || has_file(root, "courierimapuiddb"))
@@ -225,8 +235,9 @@ static char separator_of(const char *dir, const char *name)
 	return sep;
 }
 
+/* refusal: why the folder is not read (a linked directory), NULL: look at its cur/ and new/. */
 static enum ms_status add_folder(struct folder_list *l, const char *name, const char *rel,
-				 int selectable)
+				 int selectable, const char *refusal)
 {
 	struct store_folder *f;
 	char *dir;
@@ -256,6 +267,7 @@ static enum ms_status add_folder(struct folder_list *l, const char *name, const 
 	f->ns = NS_PERSONAL;
 	f->selectable = selectable;
 	f->subscribed = 1; /* a directory has no subscriptions: all count as subscribed */
+	f->unreadable = refusal ? refusal : folder_refusal(dir);
 	free(dir);
 	l->n++;
 	return MS_OK;
@@ -277,9 +289,12 @@ static char *level_name(const char *comp, int top)
 
 static enum ms_status walk(struct folder_list *l, const char *rel, const char *name, int depth);
 
-/* One subdirectory of rel: recurse, then add it if it is a folder or has some below. */
+/*
+ * One subdirectory of rel: recurse, then add it if it is a folder or has some
+ * below.  A linked one (refusal set) is added as it is, not walked.
+ */
 static enum ms_status walk_entry(struct folder_list *l, const char *rel, const char *name,
-				 const char *comp, int depth)
+				 const char *comp, int depth, const char *refusal)
 {
 	char *crel = NULL, *cname = NULL, *level = NULL, *dir = NULL;
 	enum ms_status st = MS_ERR_NOMEM;
@@ -293,10 +308,14 @@ static enum ms_status walk_entry(struct folder_list *l, const char *rel, const c
 	dir = dir_join(l->root, crel);
 	if (!cname || !dir)
 		goto out;
+	if (refusal) {
+		st = add_folder(l, cname, crel, 1, refusal);
+		goto out;
+	}
 	if ((st = walk(l, crel, cname, depth + 1)))
 		goto out;
-	if (is_maildir(dir) || l->n > before)
-		st = add_folder(l, cname, crel, is_maildir(dir));
+	if (is_maildir(dir) || l->n > before || folder_refusal(dir))
+		st = add_folder(l, cname, crel, is_maildir(dir), NULL);
 out:
 	free(crel);
 	free(cname);
@@ -327,9 +346,12 @@ static enum ms_status walk(struct folder_list *l, const char *rel, const char *n
 	}
 	while (!st && (e = readdir(d))) {
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "cur") || !strcmp(e->d_name, "new") ||
-		    !strcmp(e->d_name, "tmp") || !dir_is_subdir(dir, e->d_name))
+		    !strcmp(e->d_name, "tmp"))
 			continue;
-		st = walk_entry(l, rel, name, e->d_name, depth);
+		if (dir_is_subdir(dir, e->d_name))
+			st = walk_entry(l, rel, name, e->d_name, depth, NULL);
+		else if (is_linked_dir(dir, e->d_name))
+			st = walk_entry(l, rel, name, e->d_name, depth, LINKED_DIR);
 	}
 	closedir(d);
 out:
@@ -349,17 +371,21 @@ static enum ms_status walk_maildirpp(struct folder_list *l)
 				strerror(errno));
 	while (!st && (e = readdir(d))) {
 		char *dir, *name;
+		int linked;
 
 		if (e->d_name[0] != '.' || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
+		linked = is_linked_dir(l->root, e->d_name);
 		dir = dir_join(l->root, e->d_name);
 		if (!dir)
 			st = MS_ERR_NOMEM;
-		if (dir && is_maildir(dir)) {
+		if (dir && (linked || (dir_is_subdir(l->root, e->d_name) &&
+				       (is_maildir(dir) || folder_refusal(dir))))) {
 			name = mname_maildirpp_to_folder(e->d_name, '/');
 			if (!name && errno != ENOMEM)
 				name = strdup(e->d_name + 1);
-			st = name ? add_folder(l, name, e->d_name, 1) : MS_ERR_NOMEM;
+			st = name ? add_folder(l, name, e->d_name, 1, linked ? LINKED_DIR : NULL)
+				  : MS_ERR_NOMEM;
 			free(name);
 		}
 		free(dir);
@@ -375,7 +401,7 @@ enum ms_status dir_folders(const char *root, enum dir_layout layout, struct stor
 	enum ms_status st = MS_OK;
 
 	if (layout != DIR_TREE)
-		st = add_folder(&l, "INBOX", "", 1);
+		st = add_folder(&l, "INBOX", "", 1, NULL);
 	if (!st)
 		st = layout == DIR_MAILDIRPP ? walk_maildirpp(&l) : walk(&l, "", "", 0);
 	if (st) {

@@ -24,7 +24,7 @@ void attr_dir(const struct msfs *fs, const struct dnode *d, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = d->ino;
-	st->st_mode = S_IFDIR | 0555;
+	st->st_mode = S_IFDIR | (0555 & ~fs->cfg.umask);
 	st->st_nlink = 2;
 	for (size_t i = 0; i < d->nkids; i++)
 		st->st_nlink++;
@@ -42,7 +42,7 @@ void attr_msg(const struct msfs *fs, const struct folder *f, const struct msg_en
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = tree_msg_ino(f, e->uid);
-	st->st_mode = S_IFREG | 0444;
+	st->st_mode = S_IFREG | (0444 & ~fs->cfg.umask);
 	st->st_nlink = 1;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;

@@ -2,9 +2,13 @@
  * attr.h - stat and extended attributes of directories and messages,
  * answered from the tree and the cached listings only (never the network).
  *
- * Messages: mode 0444, nlink 1, size = the bytes a read returns (corrected
- * once a read proved RFC822.SIZE wrong), all three times = INTERNALDATE.
- * Directories: mode 0555, nlink 2 + subdirectories.
+ * Messages: mode 0444 less -o umask= (default 077: 0400), nlink 1, size =
+ * the bytes a read returns (corrected once a read proved RFC822.SIZE
+ * wrong), all three times = INTERNALDATE.
+ * Directories: mode 0555 less the umask (default 0500), nlink 2 +
+ * subdirectories.  Owner: the mounting user; the kernel checks the modes
+ * (default_permissions), so with allow_other only a wider umask lets
+ * other users read.
  *
  * xattrs (PRODUCT.md "Names that scripts rely on"): on message files
  * user.imap.uid, user.imap.uidvalidity, user.imap.flags,

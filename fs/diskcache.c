@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,18 +179,55 @@ out:
 
 /* ---- open ---- */
 
+/*
+ * DIR must be the caller's own and closed to everyone else: whoever else can
+ * write there can plant a file with a well-formed header and hash, which the
+ * mount would then serve as the server's message.
+ */
+static enum ms_status check_private(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	struct passwd *pw;
+
+	if (stat(dir, &st)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return MS_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "not a directory");
+		return MS_ERR_USAGE;
+	}
+	if (st.st_uid != geteuid()) {
+		pw = getpwuid(st.st_uid);
+		snprintf(err, errlen, "%s belongs to %s (uid %u), not to you: another user could "
+			 "put messages in it; give a directory of your own", dir,
+			 pw ? pw->pw_name : "another user", (unsigned)st.st_uid);
+		return MS_ERR_USAGE;
+	}
+	if ((st.st_mode & 07777) != 0700) {
+		snprintf(err, errlen, "%s has mode %04o; it must be 0700 so that no other user "
+			 "can read or write it (chmod 700 %s)", dir, (unsigned)(st.st_mode & 07777),
+			 dir);
+		return MS_ERR_USAGE;
+	}
+	return MS_OK;
+}
+
 enum ms_status diskcache_open(const char *dir, const char *identity, uint64_t max_bytes,
-			      struct diskcache **out)
+			      struct diskcache **out, char *err, size_t errlen)
 {
 	struct diskcache *dc = calloc(1, sizeof(*dc));
 	struct scan s = { 0 };
 	enum ms_status st = MS_ERR_NOMEM;
 
 	*out = NULL;
+	err[0] = 0;
 	if (!dc)
 		goto fail;
 	st = MS_ERR_IO; /* absolute: the daemon chdirs to / */
 	if (mkdir_0700(dir) || !(dc->dir = realpath(dir, NULL)))
+		goto fail;
+	if ((st = check_private(dc->dir, err, errlen)))
 		goto fail;
 	st = MS_ERR_NOMEM;
 	sha256_hex(identity, strlen(identity), dc->idhex);
@@ -209,6 +247,8 @@ enum ms_status diskcache_open(const char *dir, const char *identity, uint64_t ma
 	*out = dc;
 	return MS_OK;
 fail:
+	if (!err[0])
+		snprintf(err, errlen, "%s", st == MS_ERR_NOMEM ? "out of memory" : strerror(errno));
 	scan_free(&s);
 	if (dc) {
 		free(dc->dir);

@@ -20,7 +20,8 @@
  * Files are written to a temporary name and renamed into place, so
  * readers never see a partial file and two mounts (or two threads) may
  * share DIR without a lock: the last rename wins, both contents are the
- * same message.  Directories are created 0700, files 0600.
+ * same message.  Directories are created 0700, files 0600; DIR itself
+ * must be the user's own and 0700 (diskcache_open()).
  *
  * Ownership: diskcache_get() returns a malloc'd body the caller frees.
  * Thread safety: every call may come from any thread; a mutex guards the
@@ -37,12 +38,14 @@
 struct diskcache;
 
 /*
- * Open (creating) dir for the server named by identity (e.g.
- * "host:port\nuser\nauthzid"); counts what dir already holds.
- * MS_ERR_IO with errno set when dir cannot be created or used.
+ * Open (creating, mode 0700) dir for the server named by identity (e.g.
+ * "host:port\nuser\nauthzid"); counts what dir already holds.  An existing
+ * dir must belong to the calling user and have mode 0700: MS_ERR_USAGE
+ * otherwise (anyone else who can write there could plant messages).
+ * MS_ERR_IO when dir cannot be created or used.  err (errlen bytes) says why.
  */
 enum ms_status diskcache_open(const char *dir, const char *identity, uint64_t max_bytes,
-			      struct diskcache **out);
+			      struct diskcache **out, char *err, size_t errlen);
 void diskcache_free(struct diskcache *dc);
 
 /* The body of one message: MS_OK with *data (caller frees) and *len, or MS_ERR_NOTFOUND. */

@@ -26,6 +26,7 @@ struct mount_cfg {
 	int timeout_s, connect_timeout_s, dir_timeout_s, msg_timeout_s;
 	int connections, hide_shared, insecure, debug, size_trust, allow_other;
 	int keepalive_s; /* NOOP on idle connections every so often, 0: never */
+	unsigned umask;  /* mode bits taken from 0444 (files) and 0555 (directories) */
 	uint64_t cache_max, whole_max, cache_dir_max; /* bytes, parsed from the _s strings */
 };
 

@@ -14,6 +14,7 @@
  * daemonizing, because fork() keeps only the calling thread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -123,15 +124,15 @@ static int server_setup(struct msfs *fs)
 /* The on-disk cache, keyed by who we are on which server (never the password). */
 static int open_diskcache(struct msfs *fs)
 {
-	char id[1024];
+	char id[1024], err[PATH_MAX * 2 + 200];
 
 	if (!fs->cfg.cache_dir)
 		return 0;
 	snprintf(id, sizeof(id), "%s:%d\n%s\n%s", fs->srv.host, fs->srv.port, fs->srv.user,
 		 fs->cfg.authzid ? fs->cfg.authzid : "");
-	if (diskcache_open(fs->cfg.cache_dir, id, fs->cfg.cache_dir_max, &fs->dcache))
-		return cli_error("mount", EXIT_USAGE, "cache_dir=%s: %s", fs->cfg.cache_dir,
-				 strerror(errno));
+	if (diskcache_open(fs->cfg.cache_dir, id, fs->cfg.cache_dir_max, &fs->dcache, err,
+			   sizeof(err)))
+		return cli_error("mount", EXIT_USAGE, "cache_dir=%s: %s", fs->cfg.cache_dir, err);
 	return 0;
 }
 

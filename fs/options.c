@@ -24,6 +24,7 @@ static const struct fuse_opt mount_opts[] = {
 	OPT("cache_dir=%s", cache_dir, 0),
 	OPT("cache_dir_max=%s", cache_dir_max_s, 0),
 	OPT("keepalive=%d", keepalive_s, 0),
+	OPT("umask=%o", umask, 0),
 	OPT("hide_shared", hide_shared, 1),
 	OPT("password_file=%s", password_file, 0),
 	OPT("ca_file=%s", ca_file, 0),
@@ -69,7 +70,10 @@ static const char usage[] =
 	"  size=verify|trust    check RFC822.SIZE on open (default verify)\n"
 	"  hide_shared          leave out shared and other users' folders\n"
 	"  imap_debug           log the IMAP conversation (with -f)\n"
-	"  allow_other          let other users read (needs user_allow_other)\n"
+	"  umask=MASK           mode bits to clear (octal, default 077: files 0400 and\n"
+	"                       directories 0500; 022 gives 0444 and 0555)\n"
+	"  allow_other          let other users in (needs user_allow_other); with umask=\n"
+	"                       to let them read\n"
 	"  _netdev,noauto,user,users,auto,nofail  accepted for fstab\n"
 	"  -f                   stay in the foreground\n";
 
@@ -124,6 +128,7 @@ static void set_defaults(struct mount_cfg *c)
 	c->whole_max = 4ull << 20;
 	c->cache_dir_max = 1ull << 30;
 	c->keepalive_s = 120;
+	c->umask = 077; /* the mail is the mounting user's alone unless umask= widens it */
 }
 
 static const char *check(struct mount_cfg *c)
@@ -141,6 +146,8 @@ static const char *check(struct mount_cfg *c)
 		return "cache_dir= needs a directory";
 	if (c->keepalive_s < 0)
 		return "keepalive= must be 0 (off) or a number of seconds";
+	if (c->umask > 0777)
+		return "umask= takes an octal mask from 000 to 777, such as 022";
 	return NULL;
 }
 

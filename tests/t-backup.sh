@@ -70,8 +70,14 @@ for fmt in tar.zst tar.xz tar.gz zip; do
 	assert_eq "$(grep -c '^INBOX/cur/.' <<<"$list")" "$n_src" "bsdtar -tf $fmt lists $n_src messages"
 	assert_eq "$(tail -1 <<<"$list")" mailstage-manifest.json "$fmt: the manifest is the last entry"
 	grep -q '^Junk' <<<"$list" && fail "$fmt: Junk backed up without --all"
+	# private mail stays private when unpacked: files 0600, directories 0700
+	modes=$(bsdtar -tvf "$a" | awk '{ print $1 }' | sort | uniq -c | awk '{ print $2 "=" $1 }')
+	assert_eq "$(tr '\n' ' ' <<<"$modes")" "-rw-------=$((n_src + 1)) drwx------=4 " \
+		"bsdtar -tvf $fmt: every file -rw------- (messages and manifest), every directory drwx------"
 	mkdir -p "$T/x-$fmt"
 	bsdtar -xf "$a" -C "$T/x-$fmt" || fail "bsdtar -xf $fmt"
+	assert_eq "$(find "$T/x-$fmt" -mindepth 1 -perm /077 | head -3)" "" \
+		"$fmt: nothing unpacked is readable by group or others"
 	got=$(manifest_check "$a" "$T/x-$fmt" | sort) || fail "$fmt: manifest check"
 	assert_eq "$got" "$want" "$fmt: extracted files byte-exact with FETCH (sha256), mtimes = INTERNALDATE"
 done

@@ -8,7 +8,9 @@
 # serves the exact bytes, fetching just those two.  Modes are 0700/0600; a
 # small cache_dir_max keeps the directory under it.  Two mounts of the same
 # account sharing one cache_dir, reading the same messages at once, give the
-# exact bytes and leave only whole, valid files.
+# exact bytes and leave only whole, valid files.  A cache_dir that another
+# user owns (holding a forged copy of a message, with a valid header and
+# hash) or that others may open (mode 0755) is refused before mounting.
 set -u
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/mount.sh"
@@ -111,4 +113,53 @@ kept=$(find "$S" -type f | wc -l)
 	fail "cache_dir_max=64K: $used bytes in $kept files"
 mount_stop "$M"
 assert_eq "$MOUNT_RC" 0 "clean unmount"
+
+# ---- a cache_dir that is not the user's own: refused before mounting
+# nobody's directory, holding the valid cache of $C with one message forged
+# by nobody (same length, header and SHA-256 rewritten to match)
+E=$T/evil
+mkdir "$E" && cp -a "$C/." "$E/" && chown -R nobody: "$E" || fail "cannot make nobody's cache_dir"
+victim=$(find "$E" -type f -name '*.1' | head -1)
+[ -n "$victim" ] || fail "no cache file of UID 1"
+forged_sha=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	"$HARNESS_PYTHON" - "$victim" <<'PY'
+import hashlib, sys
+path = sys.argv[1]
+data = open(path, "rb").read()
+lines = data.split(b"\n", 4)                 # magic, server, "uv uid len sha", folder, body
+uv, uid, blen, _ = lines[2].split(b" ")
+body = b"From: forger@example.org\r\nSubject: forged\r\n\r\n"
+body = (body + b"x" * int(blen))[: int(blen)]
+sha = hashlib.sha256(body).hexdigest().encode()
+lines[2] = b" ".join([uv, uid, blen, sha])
+open(path, "wb").write(b"\n".join(lines[:4]) + b"\n" + body)
+print(sha.decode())
+PY
+) || fail "nobody could not forge the cache file"
+
+# refused_cache_dir DIR WORDS MSG: a mount with cache_dir=DIR exits 2 saying
+# WORDS, and mounts nothing (were it mounted: what UID 1 reads as)
+refused_cache_dir() {
+	local dir=$1 words=$2 msg=$3 mnt=$T/refused got rc=0
+	if mount_try "imap://alice@127.0.0.1:$SRC_PORT/" "$(pass_file src alice)" "$mnt" \
+		"cache_dir=$dir"; then
+		got=$(sha256sum "$mnt"/INBOX/cur/*.U1V*.mailstage:2,* | cut -d' ' -f1)
+		mount_stop "$mnt"
+		[ "$got" = "$forged_sha" ] && fail "$msg: mounted, and serves nobody's forged message as UID 1"
+		fail "$msg: mounted anyway"
+	fi
+	wait "$MOUNT_PID" || rc=$?
+	assert_eq "$rc" 2 "$msg: the mount exits 2"
+	assert_contains "$(cat "$T/mount-refused.log")" "$words" "$msg: it says '$words'"
+}
+refused_cache_dir "$E" "belongs to nobody" "cache_dir owned by nobody"
+chmod 0700 "$E"
+refused_cache_dir "$E" "belongs to nobody" "cache_dir owned by nobody, mode 0700"
+O=$T/open
+mkdir -m 0755 "$O"
+refused_cache_dir "$O" "has mode 0755; it must be 0700" "a cache_dir of ours with mode 0755"
+chmod 0700 "$O"
+mount_start src alice "$M" "cache_dir=$O"
+assert_eq "$(read_all)" "$want" "the same directory, mode 0700: mounted, byte-exact"
+mount_stop "$M"
 harness_done

@@ -15,6 +15,8 @@
 #include "unit.h"
 
 static char root[] = "/tmp/test_diskcache.XXXXXX";
+static char err[512];
+#define ERR err, sizeof(err)
 
 /* 1 if the cache gives exactly want for the key. */
 static int has(struct diskcache *dc, const char *folder, uint32_t uv, uint32_t uid,
@@ -67,8 +69,8 @@ static void test_roundtrip(const char *dir)
 	char path[512];
 	struct stat st;
 
-	CHECK(diskcache_open(dir, "imap.example:143\nalice\n", 1 << 20, &a) == MS_OK);
-	CHECK(diskcache_open(dir, "imap.example:143\nbob\n", 1 << 20, &b) == MS_OK);
+	CHECK(diskcache_open(dir, "imap.example:143\nalice\n", 1 << 20, &a, ERR) == MS_OK);
+	CHECK(diskcache_open(dir, "imap.example:143\nbob\n", 1 << 20, &b, ERR) == MS_OK);
 	CHECK(miss(a, "INBOX", 7, 1));
 	diskcache_put(a, "INBOX", 7, 1, body, sizeof(body));
 	CHECK(has(a, "INBOX", 7, 1, body, sizeof(body)));
@@ -102,7 +104,7 @@ static void test_roundtrip(const char *dir)
 	diskcache_free(b);
 
 	/* a new mount of the same server finds it */
-	CHECK(diskcache_open(dir, "imap.example:143\nalice\n", 1 << 20, &a) == MS_OK);
+	CHECK(diskcache_open(dir, "imap.example:143\nalice\n", 1 << 20, &a, ERR) == MS_OK);
 	CHECK(has(a, "INBOX", 7, 1, body, sizeof(body)));
 	CHECK(diskcache_bytes(a) > sizeof(body));
 	diskcache_free(a);
@@ -119,7 +121,7 @@ static void test_bound(const char *dir)
 	snprintf(foreign, sizeof(foreign), "%s/notes.txt", dir);
 	f = fopen(foreign, "w");
 	CHECK(f && fputs("mine", f) >= 0 && !fclose(f));
-	CHECK(diskcache_open(dir, "h:1\nu\n", 20000, &dc) == MS_OK);
+	CHECK(diskcache_open(dir, "h:1\nu\n", 20000, &dc, ERR) == MS_OK);
 	memset(body, 'a', sizeof(body));
 	for (uint32_t uid = 1; uid <= 100; uid++) {
 		diskcache_put(dc, "INBOX", 1, uid, body, sizeof(body));
@@ -177,7 +179,7 @@ static void test_stream(const char *dir)
 
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)('a' + i % 23);
-	CHECK(diskcache_open(dir, "h:1\nu\n", 4 << 20, &dc) == MS_OK);
+	CHECK(diskcache_open(dir, "h:1\nu\n", 4 << 20, &dc, ERR) == MS_OK);
 	/* in three pieces, then in place: same bytes by both ways of reading */
 	CHECK((w = diskcache_begin(dc, "INBOX", 9, 1, sizeof(big))) != NULL);
 	CHECK(!diskcache_write(w, big, 1000) && !diskcache_write(w, big + 1000, 200000) &&

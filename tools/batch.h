@@ -5,6 +5,9 @@
  *
  * Modules:
  *   cmd_batch.c     options, subcommands, exit status;
+ *   batch_dir.c     whether DIR may be trusted (the caller's alone), its
+ *                   files opened without following links, the lock, and
+ *                   signalling the batch that holds it;
  *   batch_run.c     N mailboxes at a time, each one copy_run() with its own
  *                   state file under DIR/state/ (so any row can be resumed);
  *   batch_files.c   DIR/status.json, report.csv, errors.csv,
@@ -105,13 +108,37 @@ struct batch {
 	int lock_fd;
 };
 
-/* ---- batch_files.c ---- */
+/* ---- batch_dir.c ---- */
 
-/* Create DIR (0700) if needed and take its lock; -1 with err (another run holds it). */
+/*
+ * DIR may be used: a directory itself (not a link), owned by the calling
+ * user, not writable by group or others.  create: make it (0700) when
+ * missing.  -1 with err saying what is wrong and what to do.
+ */
+int batch_dir_check(const char *dir, int create, char *err, size_t errlen);
+/*
+ * DIR/name opened with flags plus O_NOFOLLOW (O_CREAT makes it 0600); a FIFO
+ * is not waited for.  -1 with errno; EPERM when it is not a regular file of
+ * the caller's with a single link.
+ */
+int batch_file_open(const char *dir, const char *name, int flags);
+/* The same, read-only, as a stdio stream; NULL with errno. */
+FILE *batch_file_read(const char *dir, const char *name);
+
+/* Check DIR and DIR/state (creating them, 0700) and take DIR's lock; -1 with
+ * err (not ours, or another run holds it). */
 int batch_dir_lock(struct batch *b, char *err, size_t errlen);
 void batch_dir_unlock(struct batch *b);
-/* pid of the process holding DIR's lock, 0 when none. */
+/* pid of the process holding DIR's lock, 0 when none, -1 when unreadable. */
 long batch_dir_locked_by(const char *dir);
+/*
+ * Send sig to pid, but only when it is a `mailstage batch run|sync|complete`
+ * that holds DIR's lock file open (a pid in the lock may be stale, from
+ * another host, or not a batch at all).  0 when sent, else -1.
+ */
+int batch_dir_signal(const char *dir, long pid, int sig);
+
+/* ---- batch_files.c ---- */
 
 /* batch.conf: csv, started, started_by, complete, shard.  read: -1 when absent. */
 int batch_conf_write(const struct batch *b);
@@ -119,6 +146,9 @@ int batch_conf_read(struct batch *b);
 /* The `run` arguments (no passwords in them: argv never holds one). */
 int batch_args_write(const char *dir, int argc, char **argv);
 int batch_args_read(const char *dir, int *argc, char ***argv);
+/* batch.cwd: the working directory `run` was started in (its relative paths). */
+int batch_cwd_write(const char *dir);
+int batch_cwd_read(const char *dir, char *cwd, size_t len);
 
 /* Rows from report.csv and errors.csv of an earlier run, matched by address. */
 void batch_load_previous(struct batch *b);

@@ -1,9 +1,11 @@
 /*
- * batch_files.c - the batch directory: its lock, batch.conf, the saved
- * `run` arguments, and the reports (status.json, report.csv, errors.csv,
- * MigrationErrors.csv).  Every file is written to a temporary file in DIR,
- * mode 0600 (they name users), then renamed over the old one, so a reader
- * (`batch status`, a script, a crash) only ever sees a whole file.
+ * batch_files.c - the batch directory's files: batch.conf, the saved `run`
+ * arguments and working directory, and the reports (status.json,
+ * report.csv, errors.csv, MigrationErrors.csv).  Every file is written to a
+ * temporary file in DIR, mode 0600 (they name users), then renamed over the
+ * old one, so a reader (`batch status`, a script, a crash) only ever sees a
+ * whole file; it is read back through batch_file_open() (no link followed,
+ * ours only: batch_dir.c).
  *
  * report.csv is also the batch's memory: a later `run`, `sync` or
  * `complete` reads it back (batch_load_previous) to know which mailboxes
@@ -106,75 +108,6 @@ static long long parse_iso(const char *s)
 	return (long long)timegm(&tm);
 }
 
-/* ---- lock ---- */
-
-int batch_dir_lock(struct batch *b, char *err, size_t errlen)
-{
-	char path[4096], pid[32];
-	int fd;
-
-	if (mkdir(b->dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", b->dir, strerror(errno));
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/lock", b->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		long other = batch_dir_locked_by(b->dir);
-		snprintf(err, errlen, "another mailstage batch works on %s (pid %ld); wait for it or "
-			 "stop it with 'mailstage batch stop %s'", b->dir, other, b->dir);
-		close(fd);
-		return -1;
-	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0) {
-		snprintf(err, errlen, "cannot write %s", path);
-		close(fd);
-		return -1;
-	}
-	b->lock_fd = fd;
-	return 0;
-}
-
-void batch_dir_unlock(struct batch *b)
-{
-	if (b->lock_fd > 0) {
-		if (ftruncate(b->lock_fd, 0)) {
-			/* the lock goes with the descriptor either way */
-		}
-		close(b->lock_fd);
-	}
-	b->lock_fd = -1;
-}
-
-long batch_dir_locked_by(const char *dir)
-{
-	char path[4096], buf[32] = "";
-	long pid = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/lock", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (!flock(fd, LOCK_SH | LOCK_NB)) {
-		close(fd); /* nobody holds it */
-		return 0;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		pid = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return pid > 0 ? pid : -1;
-}
-
 /* ---- batch.conf and the saved arguments ---- */
 
 int batch_conf_write(const struct batch *b)
@@ -206,11 +139,9 @@ static void conf_line(struct batch *b, const char *key, const char *val)
 
 int batch_conf_read(struct batch *b)
 {
-	char path[4096], line[4200];
-	FILE *f;
+	char line[4200];
+	FILE *f = batch_file_read(b->dir, "batch.conf");
 
-	snprintf(path, sizeof(path), "%s/batch.conf", b->dir);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
@@ -238,13 +169,11 @@ int batch_args_write(const char *dir, int argc, char **argv)
 
 int batch_args_read(const char *dir, int *argc, char ***argv)
 {
-	char path[4096], *data = NULL, **v = NULL;
+	char *data = NULL, **v = NULL;
 	size_t cap = 0, len = 0;
 	int n = 0;
-	FILE *f;
+	FILE *f = batch_file_read(dir, "batch.args");
 
-	snprintf(path, sizeof(path), "%s/batch.args", dir);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	for (int c; (c = fgetc(f)) != EOF;) {
@@ -265,6 +194,30 @@ int batch_args_read(const char *dir, int *argc, char ***argv)
 	*argc = n;
 	*argv = v;
 	return v ? 0 : -1;
+}
+
+int batch_cwd_write(const char *dir)
+{
+	char cwd[4096];
+	struct afile a;
+
+	if (!getcwd(cwd, sizeof(cwd)) || afile_open(&a, dir, "batch.cwd"))
+		return -1;
+	fprintf(a.f, "%s\n", cwd);
+	return afile_commit(&a);
+}
+
+int batch_cwd_read(const char *dir, char *cwd, size_t len)
+{
+	FILE *f = batch_file_read(dir, "batch.cwd");
+	int rc;
+
+	cwd[0] = '\0';
+	rc = f && fgets(cwd, (int)len, f) ? 0 : -1;
+	if (f)
+		fclose(f);
+	cwd[strcspn(cwd, "\n")] = '\0';
+	return rc;
 }
 
 /* ---- rows ---- */
@@ -360,15 +313,21 @@ static void report_restore(struct brow *r, const char *const *f)
 	r->sync_errors = (unsigned)strtoul(f[RC_SYNC_ERRORS], NULL, 10);
 }
 
+/* A CSV file of DIR, opened as batch_file_open() does; -1 when absent or not ours. */
+static int open_csv(const char *dir, const char *name, struct csv_reader **rd)
+{
+	int fd = batch_file_open(dir, name, O_RDONLY);
+
+	return fd < 0 || csv_open_fd(rd, fd, NULL) ? -1 : 0;
+}
+
 static void load_report(struct batch *b)
 {
-	char path[4096];
 	struct csv_reader *rd;
 	struct csv_row row;
 	int first = 1;
 
-	snprintf(path, sizeof(path), "%s/report.csv", b->dir);
-	if (csv_open_file(&rd, path, NULL))
+	if (open_csv(b->dir, "report.csv", &rd))
 		return;
 	while (!csv_next(rd, &row)) {
 		struct brow *r;
@@ -385,14 +344,12 @@ static void load_report(struct batch *b)
 /* errors.csv columns: Error, EmailAddress, SuggestedFix, Folder, Message */
 static void load_errors(struct batch *b)
 {
-	char path[4096];
 	struct csv_reader *rd;
 	struct csv_row row;
 	const char *c[5];
 	int first = 1;
 
-	snprintf(path, sizeof(path), "%s/errors.csv", b->dir);
-	if (csv_open_file(&rd, path, NULL))
+	if (open_csv(b->dir, "errors.csv", &rd))
 		return;
 	while (!csv_next(rd, &row)) {
 		struct brow *r;
@@ -635,14 +592,12 @@ static void status_header(const char *dir, long pid, FILE *out)
 int batch_print_status(const char *dir, long pid, FILE *out)
 {
 	unsigned long n[BR_NSTATES] = { 0 }, sync_errors = 0, total = 0;
-	char path[4096];
 	struct csv_reader *rd;
 	struct csv_row row;
 	enum brow_state st;
 	int first = 1;
 
-	snprintf(path, sizeof(path), "%s/report.csv", dir);
-	if (csv_open_file(&rd, path, NULL)) {
+	if (open_csv(dir, "report.csv", &rd)) {
 		fprintf(stderr, "mailstage batch status: %s is not a batch directory (no "
 			"report.csv)\n", dir);
 		return -1;

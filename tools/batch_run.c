@@ -376,13 +376,8 @@ void batch_run_rows(struct batch *b, const struct batch_cfg *cfg, int sync, int 
 {
 	struct pool p = { b, cfg, stop, sync || complete, complete, 0 };
 	int n = cfg->concurrency > 0 ? cfg->concurrency : 3;
-	pthread_t *t = calloc((size_t)n, sizeof(*t));
-	char statedir[4096];
+	pthread_t *t = calloc((size_t)n, sizeof(*t)); /* DIR/state: made by batch_dir_lock() */
 
-	snprintf(statedir, sizeof(statedir), "%s/state", b->dir);
-	if (mkdir(statedir, 0700) && errno != EEXIST)
-		fprintf(stderr, "mailstage batch: cannot create %s: %s\n", statedir,
-			strerror(errno));
 	if (!t)
 		return;
 	pthread_mutex_lock(&b->lock);

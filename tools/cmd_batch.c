@@ -7,6 +7,8 @@
  * password) and working directory, so `sync` and `complete` need only DIR:
  * they read the CSV again for the row passwords, and the destination admin
  * password again from $MAILSTAGE_DEST_PASSWORD or --dest-password-file.
+ * Every subcommand that takes DIR checks first that it is the caller's alone
+ * (batch_dir_check()): what it holds is run and signalled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +48,8 @@ static const char usage[] =
 	"  --dest-oauth2-token-command CMD   log in to the destination as each EmailAddress\n"
 	"                            with XOAUTH2: CMD prints the bearer token for the user\n"
 	"                            in $MAILSTAGE_USER (run once per mailbox)\n"
-	"  --dir DIR                 batch directory (default: CSV name + .batch)\n"
+	"  --dir DIR                 batch directory, yours alone: not writable by others\n"
+	"                            (default: CSV name + .batch)\n"
 	"  --concurrency N           mailboxes at a time (default 3)\n"
 	"  --shard K/N               take only the K-th of N parts of the rows\n"
 	"  --notify ADDR             status e-mail to ADDR when the command ends (repeatable)\n"
@@ -562,25 +565,12 @@ static int open_batch(struct bcmd *c, struct batch *b, const char *csv)
 
 static int save_batch(struct batch *b, int argc, char **argv)
 {
-	char path[PATH_MAX + 32], cwd[PATH_MAX];
-	FILE *f;
-	int fd;
+	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/validation.csv", b->dir);
 	if (batchcsv_write_validation_file(b->csv, path) || batch_conf_write(b) ||
-	    batch_args_write(b->dir, argc - 1, argv + 1))
+	    batch_args_write(b->dir, argc - 1, argv + 1) || batch_cwd_write(b->dir))
 		return berr("cannot write in %s: %s", b->dir, strerror(errno));
-	snprintf(path, sizeof(path), "%s/batch.cwd", b->dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* private like its neighbours */
-	f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f && fd >= 0)
-		close(fd);
-	if (!f || !getcwd(cwd, sizeof(cwd)) || fprintf(f, "%s\n", cwd) < 0) {
-		if (f)
-			fclose(f);
-		return berr("cannot write %s%s", path, "");
-	}
-	fclose(f);
 	return 0;
 }
 
@@ -640,14 +630,13 @@ static int do_validate(struct bcmd *c)
 		}
 		rc = ni ? EXIT_PARTIAL : EXIT_DONE;
 	}
-	if (!rc || rc == EXIT_PARTIAL) {
-		if (c->dir) {
-			char path[PATH_MAX];
-			mkdir(c->dir, 0700);
-			snprintf(path, sizeof(path), "%s/validation.csv", c->dir);
-			if (batchcsv_write_validation_file(b.csv, path))
-				rc = berr("cannot write %s%s", path, "");
-		}
+	if ((!rc || rc == EXIT_PARTIAL) && c->dir) {
+		char path[PATH_MAX], err[PATH_MAX + 200];
+		snprintf(path, sizeof(path), "%s/validation.csv", c->dir);
+		if (batch_dir_check(c->dir, 1, err, sizeof(err)))
+			rc = berr("%s%s", err, "");
+		else if (batchcsv_write_validation_file(b.csv, path))
+			rc = berr("cannot write %s%s", path, "");
 	}
 	batch_free(&b);
 	return rc;
@@ -658,20 +647,14 @@ static int do_validate(struct bcmd *c)
 /* Re-read the run's arguments (from its working directory), then ours on top. */
 static int reload_run_args(struct bcmd *c, const char *dir, int argc, char **argv, char ***saved)
 {
-	char path[PATH_MAX + 16], cwd[PATH_MAX] = "";
+	char cwd[PATH_MAX] = "", err[PATH_MAX + 200];
 	int sargc = 0, rc;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/batch.cwd", dir);
-	f = fopen(path, "r");
-	if (!f || !fgets(cwd, sizeof(cwd), f) || batch_args_read(dir, &sargc, saved)) {
-		if (f)
-			fclose(f);
+	if (batch_dir_check(dir, 0, err, sizeof(err)))
+		return berr("%s%s", err, "");
+	if (batch_cwd_read(dir, cwd, sizeof(cwd)) || batch_args_read(dir, &sargc, saved))
 		return berr("%s is not a batch directory (no batch.args): run 'mailstage batch "
 			    "run' first%s", dir, "");
-	}
-	fclose(f);
-	cwd[strcspn(cwd, "\n")] = '\0';
 	if (chdir(cwd))
 		return berr("cannot enter %s, where the batch was started%s", cwd, "");
 	/* getopt wants argv[0]: the saved vector has room before its first entry */
@@ -813,18 +796,18 @@ static int do_sync(struct bcmd *c, int argc, char **argv, int complete)
 
 static int do_status(struct bcmd *c)
 {
-	char path[PATH_MAX + 16];
+	char err[PATH_MAX + 200];
 	long pid;
 
 	if (c->npos != 1)
 		return berr("status wants the batch directory%s%s", "", "");
+	if (batch_dir_check(c->pos[0], 0, err, sizeof(err)))
+		return berr("%s%s", err, "");
 	if (c->json) {
-		FILE *f;
+		FILE *f = batch_file_read(c->pos[0], "status.json");
 		int ch;
-		snprintf(path, sizeof(path), "%s/status.json", c->pos[0]);
-		f = fopen(path, "r");
 		if (!f)
-			return berr("%s: %s", path, strerror(errno));
+			return berr("%s/status.json: %s", c->pos[0], strerror(errno));
 		while ((ch = fgetc(f)) != EOF)
 			putchar(ch);
 		fclose(f);
@@ -834,43 +817,28 @@ static int do_status(struct bcmd *c)
 	return batch_print_status(c->pos[0], pid, stdout) ? EXIT_USAGE : EXIT_DONE;
 }
 
-/* Only signal a process that is mailstage (the pid may be stale or from another host). */
-static void signal_runner(long pid)
-{
-	char path[64], cmd[256] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	if (n > 0 && strstr(cmd, "mailstage"))
-		kill((pid_t)pid, SIGTERM);
-}
-
 static int do_stop(struct bcmd *c)
 {
-	char path[PATH_MAX + 8];
+	char err[PATH_MAX + 200];
 	long pid, waited;
 	int fd;
 
 	if (c->npos != 1)
 		return berr("stop wants the batch directory%s%s", "", "");
+	if (batch_dir_check(c->pos[0], 0, err, sizeof(err)))
+		return berr("%s%s", err, "");
 	pid = batch_dir_locked_by(c->pos[0]);
 	if (!pid) {
 		printf("no batch is running in %s\n", c->pos[0]);
 		return EXIT_PARTIAL;
 	}
-	snprintf(path, sizeof(path), "%s/stop", c->pos[0]);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = batch_file_open(c->pos[0], "stop", O_WRONLY | O_CREAT);
 	if (fd < 0)
-		return berr("cannot create %s: %s", path, strerror(errno));
+		return berr("cannot create %s/stop: %s", c->pos[0], strerror(errno));
 	close(fd);
-	if (pid > 0)
-		signal_runner(pid);
+	/* the runner also sees DIR/stop; the signal only spares it the wait.  A pid
+	 * that is not this DIR's `mailstage batch` (stale, another host's) is left alone. */
+	batch_dir_signal(c->pos[0], pid, SIGTERM);
 	for (waited = 0; batch_dir_locked_by(c->pos[0]) && waited < (c->wait ? c->wait : 120) * 10;
 	     waited++)
 		usleep(100 * 1000);
