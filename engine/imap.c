@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "imap_int.h"
+#include "termtext.h"
 
 #define RBUF_SIZE (256 * 1024)
 #define OUT_MAX (1 << 20)
@@ -47,13 +48,17 @@ enum ms_status imap_fail(struct imap *im, enum ms_status st, const char *fmt, ..
 	return st;
 }
 
+/* The server's bytes (and ours, which quote its names) escaped: it is a log. */
 void imap_debug(struct imap *im, const char *dir, const char *p, size_t n)
 {
+	char raw[301], line[1300];
+
 	if (!im->debug)
 		return;
 	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
-	fprintf(stderr, "imap %s %.*s\n", dir, (int)(n > 300 ? 300 : n), p);
+	snprintf(raw, sizeof(raw), "%.*s", (int)(n > 300 ? 300 : n), p);
+	fprintf(stderr, "imap %s %s\n", dir, termtext(line, sizeof(line), raw));
 }
 
 static enum ms_status set_caps(struct imap *im, const char *caps)

@@ -17,6 +17,7 @@
 #include "csv.h"
 #include "exitcode.h"
 #include "json.h"
+#include "termtext.h"
 
 enum { RC_NCOLS = 10 };
 
@@ -169,7 +170,7 @@ static void draw_tty(struct copy_output *out, const struct copy_event *ev, int f
 	const struct copy_stats *s = ev->stats;
 	double t = now(), rate, eta;
 	uint64_t done = s->copied + s->matched;
-	char e[32];
+	char e[32], name[31];
 
 	if (!force && t - out->last_draw < 0.2)
 		return;
@@ -177,8 +178,8 @@ static void draw_tty(struct copy_output *out, const struct copy_event *ev, int f
 	rate = s->elapsed > 0 ? done / s->elapsed : 0;
 	eta = rate > 0 && s->planned > done ? (s->planned - done) / rate : 0;
 	fmt_eta(eta, e, sizeof(e));
-	fprintf(stderr, "\r\033[K%.30s %llu/%llu | all %llu/%llu msgs, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %s",
-		ev->folder ? ev->folder : "", (unsigned long long)ev->folder_done,
+	fprintf(stderr, "\r\033[K%s %llu/%llu | all %llu/%llu msgs, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %s",
+		termtext(name, sizeof(name), ev->folder), (unsigned long long)ev->folder_done,
 		(unsigned long long)ev->folder_total, (unsigned long long)done,
 		(unsigned long long)s->planned, s->copied_bytes / 1e6, rate,
 		s->elapsed > 0 ? s->copied_bytes / 1e6 / s->elapsed : 0, e);
@@ -208,13 +209,14 @@ static void json_progress(const struct copy_event *ev)
 	fflush(stdout);
 }
 
+/* One line on stderr; folder names and details come from the servers: escaped. */
 static void tell(struct copy_output *out, const char *what, const struct copy_event *ev)
 {
 	if (out->drew)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "mailstage copy: %s '%s'%s%s%s: %s\n", what, ev->folder ? ev->folder : "",
-		ev->dest_folder ? " -> '" : "", ev->dest_folder ? ev->dest_folder : "",
-		ev->dest_folder ? "'" : "", ev->detail ? ev->detail : "");
+	cli_error("copy", 0, "%s '%s'%s%s%s: %s", what, ev->folder ? ev->folder : "",
+		  ev->dest_folder ? " -> '" : "", ev->dest_folder ? ev->dest_folder : "",
+		  ev->dest_folder ? "'" : "", ev->detail ? ev->detail : "");
 }
 
 void copy_output_event(void *ctx, const struct copy_event *ev)
