@@ -25,6 +25,11 @@
  * whole character or escape when it does not fit).  Returns out.
  */
 char *termtext(char *out, size_t outlen, const char *s);
+/*
+ * The same for the n bytes at s, NULs included (shown as \x00); s must be
+ * readable up to a NUL or another byte below 0x80 at or after s[n].
+ */
+char *termtext_mem(char *out, size_t outlen, const char *s, size_t n);
 
 /* Write s escaped to f; NULL writes nothing. */
 void termtext_put(FILE *f, const char *s);
