@@ -10,6 +10,7 @@
 #include <strings.h>
 #include "imap_int.h"
 #include "imapdate.h"
+#include "imapflag.h"
 
 static enum ms_status open_folder(struct imap *im, const char *verb, const char *raw,
 				  struct imap_mailbox *mb)
@@ -46,6 +47,7 @@ struct meta_run {
 	void *ctx;
 	enum ms_status st;
 	struct buf flags;
+	struct buf bad;         /* FLAGS items dropped, for the report */
 };
 
 /* First Message-ID field of a header block, unfolded and trimmed; NULL if none. */
@@ -84,13 +86,26 @@ static char *message_id_from_header(const char *h, size_t len)
 	return id;
 }
 
-static void flags_text(struct buf *b, const struct imap_item *list)
+/*
+ * The flags of a FLAGS list: only what imapflag_check() keeps goes into b,
+ * whatever form the server gave it in (a keyword "literal" holding CRLF
+ * would otherwise end a command line of ours later); the rest into bad.
+ */
+static void flags_text(struct buf *b, struct buf *bad, const struct imap_item *list)
 {
+	const char *s;
+
 	buf_reset(b);
+	buf_reset(bad);
 	for (const struct imap_item *f = list ? list->child : NULL; f; f = f->next) {
-		if (!item_str(f) || !strcasecmp(f->s, "\\Recent"))
-			continue;
-		buf_addf(b, "%s%s", b->len ? " " : "", f->s);
+		s = item_str(f);
+		if (!s) /* NIL, a list, a streamed body */
+			imapflag_note_bad(bad, f->type == ITEM_LIST ? "(...)" : "NIL",
+					  f->type == ITEM_LIST ? 5 : 3);
+		else if (imapflag_check(s, f->len) == IMAPFLAG_KEEP)
+			buf_addf(b, "%s%s", b->len ? " " : "", s);
+		else if (imapflag_check(s, f->len) == IMAPFLAG_BAD)
+			imapflag_note_bad(bad, s, f->len);
 	}
 }
 
@@ -105,7 +120,7 @@ static int parse_fetch_pair(struct meta_run *run, struct imap_msg *m, const stru
 	if (item_is(k, "RFC822.SIZE"))
 		return item_u64(v, &m->size);
 	if (item_is(k, "FLAGS")) {
-		flags_text(&run->flags, v);
+		flags_text(&run->flags, &run->bad, v);
 		return 1;
 	}
 	if (item_is(k, "INTERNALDATE"))
@@ -131,6 +146,7 @@ static enum ms_status on_meta(void *ctx, const struct imap_resp *r)
 	    r->items->type != ITEM_LIST)
 		return MS_OK;
 	buf_reset(&run->flags);
+	buf_reset(&run->bad);
 	for (k = r->items->child; k && k->next; k = k->next->next)
 		if (!parse_fetch_pair(run, &m, k, &msgid))
 			break;
@@ -139,6 +155,7 @@ static enum ms_status on_meta(void *ctx, const struct imap_resp *r)
 		return MS_OK;
 	}
 	m.flags = run->flags.data ? run->flags.data : (char *)"";
+	m.bad_flags = run->bad.len ? run->bad.data : NULL;
 	m.message_id = msgid;
 	st = run->cb(run->ctx, &m);
 	free(msgid);
@@ -151,13 +168,15 @@ enum ms_status imap_fetch_meta(struct imap *im, const char *uidset, int want_msg
 			       enum ms_status (*cb)(void *ctx, const struct imap_msg *m),
 			       void *ctx)
 {
-	struct meta_run run = { .cb = cb, .ctx = ctx, .flags = BUF_INIT(1 << 16) };
+	struct meta_run run = { .cb = cb, .ctx = ctx, .flags = BUF_INIT(1 << 16),
+				.bad = BUF_INIT(4096) };
 	enum ms_status st;
 
 	st = imap_simple(im, on_meta, &run, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE%s%s)",
 			 uidset, want_msgid ? " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]" : "",
 			 imap_has_cap(im, "CONDSTORE") ? " MODSEQ" : "");
 	buf_free(&run.flags);
+	buf_free(&run.bad);
 	return st ? st : run.st;
 }
 

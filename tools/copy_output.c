@@ -2,7 +2,8 @@
  * copy_output.c - what `mailstage copy` shows and writes: a progress line on
  * a terminal (stderr, redrawn at most 5 times a second) or JSON lines on
  * stdout (--progress=json), the --report file (CSV or JSON: one row per
- * message not copied, counts per reason) and the final summary.
+ * message not copied or copied with a warning, counts per reason of those
+ * not copied) and the final summary.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -137,11 +138,11 @@ static void json_skip(FILE *f, const struct copy_event *ev)
 	fputc('}', f);
 }
 
-static void report_skip(struct copy_output *out, const struct copy_event *ev)
+/* One row of the report: a message not copied, or copied with a warning. */
+static void report_row(struct copy_output *out, const struct copy_event *ev)
 {
 	FILE *f = out->report;
 
-	count_reason(out, ev);
 	if (!f)
 		return;
 	if (out->report_json) {
@@ -224,7 +225,9 @@ void copy_output_event(void *ctx, const struct copy_event *ev)
 	struct copy_output *out = ctx;
 
 	if (ev->kind == CE_SKIP)
-		report_skip(out, ev);
+		count_reason(out, ev);
+	if (ev->kind == CE_SKIP || (ev->kind == CE_WARN && ev->key))
+		report_row(out, ev);
 	if (ev->kind == CE_RENAMED && !out->quiet)
 		tell(out, "renamed", ev);
 	if (ev->kind == CE_WARN)

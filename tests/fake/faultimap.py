@@ -31,6 +31,11 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
   throttle-append the first COUNT APPENDs: the same refusal (destination)
   exchange-fetch  like throttle-fetch, the hint in the words only (no code)
   plain-append    like throttle-append, NO [THROTTLED] without a hint
+  evilflags       no body fault; the FLAGS of the metadata FETCH are hostile:
+                  uid 1 has a keyword literal holding CRLF and two commands
+                  (EVIL_LITERAL), uid 2 a quoted string with a space, a
+                  system flag that is none (\Bogus) and NIL; each also has
+                  \Seen and $Good
 
 MODE@list puts short, long, huge, bye, endless, trickle or stall into the reply to
 LIST (the folder name INBOX as the lying literal; trickle as is) instead of a FETCH.
@@ -47,6 +52,11 @@ import threading
 import time
 
 CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ NAMESPACE UIDPLUS"
+# evilflags: a keyword literal that would end an APPEND line and start two
+# commands of its own if it were sent on as it is
+EVIL_LITERAL = b'Evil\r\nINJ1 DELETE "Important"\r\nINJ2 NOOP'
+EVIL_FLAGS = {1: b"\\Seen {%d}\r\n%s $Good" % (len(EVIL_LITERAL), EVIL_LITERAL),
+              2: b'\\Seen "two words" \\Bogus NIL $Good'}
 THROTTLE = "Request is throttled. Suggested Backoff Time: 700 milliseconds"
 REFUSAL = {"throttle-fetch": "[THROTTLED] " + THROTTLE, "throttle-append": "[THROTTLED] " + THROTTLE,
            "exchange-fetch": THROTTLE, "plain-append": "[THROTTLED] try again later"}
@@ -284,9 +294,12 @@ class Handler(socketserver.StreamRequestHandler):
                 size = size - 1000 if msg["uid"] % 2 else size + 5000
             mid = re.search(rb"(?im)^Message-ID:[^\r\n]*\r\n", msg["body"])
             hdr = (mid.group(0) if mid else b"") + b"\r\n"
+            flags = msg["flags"].encode()
+            if State.mode == "evilflags":
+                flags = EVIL_FLAGS.get(msg["uid"], flags)
             self.send(b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s" RFC822.SIZE %d '
                       b"BODY[HEADER.FIELDS (MESSAGE-ID)] {%d}\r\n"
-                      % (seq, msg["uid"], msg["flags"].encode(), msg["date"].encode(), size, len(hdr))
+                      % (seq, msg["uid"], flags, msg["date"].encode(), size, len(hdr))
                       + hdr + b")\r\n")
         self.send("%s OK done\r\n" % tag)
 
