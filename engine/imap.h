@@ -110,6 +110,9 @@ struct imap_folder {
 	uint64_t size;       /* STATUS SIZE (RFC 8438), when offered */
 };
 
+/* The most folders imap_list() takes; more is MS_ERR_PROTO (and the connection closed). */
+#define IMAP_FOLDERS_MAX 100000
+
 /*
  * Every folder, one LIST (with SPECIAL-USE and, where offered, STATUS in the
  * same round trip; IMAP_LIST_STATUS without LIST-STATUS costs one STATUS per
@@ -145,6 +148,15 @@ struct imap_msg {
 	char *message_id;    /* NULL when absent or not asked for */
 	uint64_t modseq;     /* 0 without CONDSTORE */
 };
+
+/*
+ * Most FETCH responses with a UID one imap_fetch_meta() takes: the
+ * folder's EXISTS plus IMAP_FETCH_SLACK (messages that arrive meanwhile),
+ * and never more than IMAP_MSGS_MAX; past that the server is broken or
+ * hostile (MS_ERR_PROTO, the connection closed).
+ */
+#define IMAP_FETCH_SLACK 10000
+#define IMAP_MSGS_MAX 5000000
 
 /*
  * Metadata of the messages in `uidset` (e.g. "1:*") of the examined folder
