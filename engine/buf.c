@@ -25,7 +25,7 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-static enum ms_status buf_reserve(struct buf *b, size_t n)
+enum ms_status buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, cap;
 	char *p;

@@ -34,6 +34,8 @@ enum ms_status buf_addf(struct buf *b, const char *fmt, ...)
 enum ms_status buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 void buf_consume(struct buf *b, size_t n);     /* drop the first n bytes */
+/* Room for n more bytes now (one allocation, not doubling as they come); fails like buf_add(). */
+enum ms_status buf_reserve(struct buf *b, size_t n);
 char *buf_detach(struct buf *b);               /* never NULL unless out of memory */
 const char *buf_str(const struct buf *b);      /* "" when empty */
 

@@ -68,10 +68,12 @@ void copy_event(struct crun *r, struct copy_event *ev)
 	pthread_mutex_unlock(&r->lock);
 }
 
-void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
-	       const char *reason, const char *detail, int failed)
+/* An event about one message. */
+static struct copy_event msg_event(enum copy_event_kind kind, const struct cfolder *cf,
+				   const struct store_msg *m, const char *reason,
+				   const char *detail)
 {
-	struct copy_event ev = { .kind = CE_SKIP };
+	struct copy_event ev = { .kind = kind };
 
 	ev.folder = cf->src->name;
 	ev.dest_folder = cf->dest;
@@ -82,6 +84,14 @@ void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg 
 	ev.message_id = m->message_id;
 	ev.reason = reason;
 	ev.detail = detail;
+	return ev;
+}
+
+void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
+	       const char *reason, const char *detail, int failed)
+{
+	struct copy_event ev = msg_event(CE_SKIP, cf, m, reason, detail);
+
 	ev.failed = failed;
 	pthread_mutex_lock(&r->lock);
 	if (failed)
@@ -89,6 +99,14 @@ void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg 
 	else
 		r->stats->skipped++;
 	pthread_mutex_unlock(&r->lock);
+	copy_event(r, &ev);
+}
+
+void copy_warn_msg(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
+		   const char *reason, const char *detail)
+{
+	struct copy_event ev = msg_event(CE_WARN, cf, m, reason, detail);
+
 	copy_event(r, &ev);
 }
 

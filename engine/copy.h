@@ -83,7 +83,9 @@ enum copy_event_kind {
 	CE_FOLDER_DONE,
 	CE_PROGRESS,    /* after each batch */
 	CE_RENAMED,     /* dest_folder differs from folder by a rule: detail says why */
-	CE_WARN,        /* something the user should know: detail */
+	CE_WARN,        /* something the user should know: detail; about one message
+			   (key set, like CE_SKIP) when it is copied with a change:
+			   reason "bad-flags" (imapflag.h) */
 };
 
 struct copy_event {

@@ -265,6 +265,18 @@ static void update_flags(struct fctx *f, struct state_rec *rec, const struct sto
 
 /* ---- deciding ---- */
 
+/* The source gave flags that are no IMAP flags: they were left out, say which. */
+static void report_bad_flags(struct fctx *f, const struct store_msg *m)
+{
+	char why[600];
+
+	if (!m->bad_flags)
+		return;
+	snprintf(why, sizeof(why), "UID %u: copied; left out what the source sent as flags "
+		 "that are not IMAP flags: %s", m->uid, m->bad_flags);
+	copy_warn_msg(f->r, f->cf, m, "bad-flags", why);
+}
+
 static int take_message(struct fctx *f, struct store_msg *m)
 {
 	const struct rules *rules = f->r->o->rules;
@@ -352,14 +364,17 @@ static enum ms_status classify(struct fctx *f)
 		}
 		struct state_rec *rec = state_find(f->recs, f->nrec, f->v, m->key);
 		if (rec && rec->status == STATE_COPIED) {
-			if (!flags_equal(rec->flags, m->flags))
+			if (!flags_equal(rec->flags, m->flags)) {
+				report_bad_flags(f, m);
 				f->upd[f->nupd++] = (struct item){ m, rec, 0, 0 };
-			else
+			} else {
 				f->r->stats->unchanged++;
+			}
 			continue;
 		}
 		if (!take_message(f, m))
 			continue;
+		report_bad_flags(f, m);
 		struct item *it = &f->items[f->nitems++];
 		*it = (struct item){ m, rec, match_all, twin[i] };
 		it->need_match |= earlier_upload(it) != 0;

@@ -57,6 +57,9 @@ void copy_event(struct crun *r, struct copy_event *ev);
 /* Count a message not copied and tell about it. */
 void copy_skip(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
 	       const char *reason, const char *detail, int failed);
+/* Tell about a message copied with a change the user should know of (CE_WARN with key). */
+void copy_warn_msg(struct crun *r, const struct cfolder *cf, const struct store_msg *m,
+		   const char *reason, const char *detail);
 void copy_sleep_ms(struct crun *r, long ms);
 /* The run's backoff before retry number 'attempt' (1, 2, ...): --backoff doubled each time. */
 long copy_backoff_ms(const struct crun *r, int attempt);

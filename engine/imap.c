@@ -11,30 +11,59 @@
 #include <string.h>
 #include <strings.h>
 #include "imap_int.h"
+#include "termtext.h"
 
 #define RBUF_SIZE (256 * 1024)
 #define OUT_MAX (1 << 20)
 
+static const char endless[] = "the server's answer to a command did not end in time: it "
+			     "kept sending responses that never complete the command (a broken "
+			     "or hostile server?)";
+
+static long long earliest(long long a, long long b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 /*
  * Once a reply has begun, the rest of it must come within one timeout
- * (a server that trickles a byte a second never ends a line otherwise);
- * message bodies are exempt: they are large and move, and each chunk still
- * has the per-read deadline.  The first wait of a reply is per-read only.
+ * (a server that trickles a byte a second never ends a line otherwise),
+ * and no read passes the command's deadline (imap_int.h); message bodies
+ * are exempt from both: they are large and move, each chunk still has the
+ * per-read deadline, and the time they take is added to the command's.
+ * The first wait of a reply is per-read only.
  */
 static enum ms_status fill_from_conn(void *ctx, void *p, size_t n, size_t *got)
 {
 	struct imap *im = ctx;
 	struct conn *c = im->conn;
+	long long start = conn_now_ms();
 	enum ms_status st;
 
 	if (im->rd.in_body)
-		c->reply_deadline = 0;
-	else if (im->reply_begun && !c->reply_deadline)
-		c->reply_deadline = conn_now_ms() + c->timeout_ms;
+		im->reply_end = 0;
+	else if (im->reply_begun && !im->reply_end)
+		im->reply_end = start + c->timeout_ms;
+	c->reply_deadline = im->rd.in_body ? 0 : earliest(im->reply_end, im->cmd_deadline);
 	st = conn_read(c, p, n, got);
+	if (im->rd.in_body && im->cmd_deadline)
+		im->cmd_deadline += conn_now_ms() - start;
+	else if (st == MS_ERR_TIMEOUT && im->cmd_deadline && conn_now_ms() >= im->cmd_deadline)
+		snprintf(c->err, sizeof(c->err), "%s", endless);
 	if (!st)
 		im->reply_begun = 1;
 	return st;
+}
+
+void imap_expect(struct imap *im, uint64_t n)
+{
+	im->expect_next = n;
+}
+
+void imap_progress(struct imap *im)
+{
+	if (im->cmd_deadline)
+		im->cmd_deadline += IMAP_ITEM_MS;
 }
 
 enum ms_status imap_fail(struct imap *im, enum ms_status st, const char *fmt, ...)
@@ -47,13 +76,17 @@ enum ms_status imap_fail(struct imap *im, enum ms_status st, const char *fmt, ..
 	return st;
 }
 
+/* The server's bytes (and ours, which quote its names) escaped: it is a log. */
 void imap_debug(struct imap *im, const char *dir, const char *p, size_t n)
 {
+	char raw[301], line[1300];
+
 	if (!im->debug)
 		return;
 	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
-	fprintf(stderr, "imap %s %.*s\n", dir, (int)(n > 300 ? 300 : n), p);
+	snprintf(raw, sizeof(raw), "%.*s", (int)(n > 300 ? 300 : n), p);
+	fprintf(stderr, "imap %s %s\n", dir, termtext(line, sizeof(line), raw));
 }
 
 static enum ms_status set_caps(struct imap *im, const char *caps)
@@ -155,7 +188,9 @@ enum ms_status imap_pending_add(struct imap *im, unsigned tag)
 		im->cappend = cap;
 	}
 	memset(&im->pend[im->npend], 0, sizeof(*np));
+	im->pend[im->npend].expect = im->expect_next;
 	im->pend[im->npend++].tag = tag;
+	im->expect_next = 0;
 	return MS_OK;
 }
 
@@ -209,7 +244,7 @@ static enum ms_status read_one(struct imap *im)
 
 	im->rd.err[0] = '\0';
 	im->reply_begun = im->rd.pos < im->rd.len; /* bytes of it are buffered already */
-	im->conn->reply_deadline = 0;
+	im->reply_end = 0;
 	st = reader_next(&im->rd, &im->resp);
 	im->conn->reply_deadline = 0;
 	if (st) {
@@ -228,23 +263,43 @@ static enum ms_status read_one(struct imap *im)
 	return dispatch_untagged(im, &im->resp);
 }
 
+/* Start the deadline of a wait for p (see imap_int.h). */
+static void deadline_start(struct imap *im, const struct pending *p)
+{
+	uint64_t items = p ? p->expect : 0;
+
+	if (items > UINT32_MAX)
+		items = UINT32_MAX;
+	im->cmd_deadline = conn_now_ms() + (long long)IMAP_CMD_TIMEOUTS * im->conn->timeout_ms +
+			   (long long)items * IMAP_ITEM_MS;
+}
+
+/* MS_OK while the wait has time left; else the session is given up. */
+static enum ms_status deadline_check(struct imap *im)
+{
+	if (conn_now_ms() < im->cmd_deadline)
+		return MS_OK;
+	im->conn->closed = 1; /* the command never ended: nothing more can be read in step */
+	return imap_fail(im, MS_ERR_TIMEOUT, "%s", endless);
+}
+
 enum ms_status imap_wait_entry(struct imap *im, unsigned tag, struct pending **out)
 {
-	struct pending *p;
-	enum ms_status st;
+	struct pending *p = imap_pending_find(im, tag);
+	enum ms_status st = MS_OK;
 
-	for (;;) {
-		p = imap_pending_find(im, tag);
-		if (!p)
-			return imap_fail(im, MS_ERR_PROTO, "internal: waiting for an unknown tag");
-		if (p->done)
-			break;
-		st = read_one(im);
-		if (st)
-			return st;
+	deadline_start(im, p);
+	while (!st && (p = imap_pending_find(im, tag)) && !p->done) {
+		st = deadline_check(im);
+		if (!st)
+			st = read_one(im);
 	}
-	*out = p;
-	return MS_OK;
+	im->cmd_deadline = 0;
+	if (!st && !p)
+		st = imap_fail(im, MS_ERR_PROTO, "internal: waiting for an unknown tag");
+	if (!st)
+		*out = p;
+	return st;
 }
 
 enum ms_status imap_result_of(struct imap *im, struct pending *p)
@@ -274,27 +329,32 @@ enum ms_status imap_wait(struct imap *im, unsigned tag)
 enum ms_status imap_wait_continue(struct imap *im, unsigned tag)
 {
 	struct pending *p;
-	enum ms_status st;
+	enum ms_status st = MS_OK;
 
-	while (!im->continue_seen) {
+	deadline_start(im, NULL);
+	while (!st && !im->continue_seen) {
 		p = imap_pending_find(im, tag);
 		if (p && p->done)
-			return MS_OK; /* refused before the literal: the caller collects it */
-		st = read_one(im);
-		if (st)
-			return st;
+			break; /* refused before the literal: the caller collects it */
+		st = deadline_check(im);
+		if (!st)
+			st = read_one(im);
 	}
-	im->continue_seen = 0;
-	return MS_OK;
+	im->cmd_deadline = 0;
+	if (!st)
+		im->continue_seen = 0;
+	return st;
 }
 
 enum ms_status imap_drain(struct imap *im)
 {
 	struct reader *r = &im->rd;
+	long long until = conn_now_ms() + im->conn->timeout_ms;
 	enum ms_status st;
 	size_t got;
 
-	for (;;) {
+	/* a server that never stops sending must not keep us here: the rest waits */
+	while (conn_now_ms() < until) {
 		if (r->pos == r->len) {
 			r->pos = r->len = 0;
 			st = conn_read_nowait(im->conn, r->buf, r->cap, &got);
@@ -308,6 +368,7 @@ enum ms_status imap_drain(struct imap *im)
 		if (st)
 			return st;
 	}
+	return MS_OK;
 }
 
 enum ms_status imap_send_raw(struct imap *im, const void *p, size_t n)

@@ -110,6 +110,9 @@ struct imap_folder {
 	uint64_t size;       /* STATUS SIZE (RFC 8438), when offered */
 };
 
+/* The most folders imap_list() takes; more is MS_ERR_PROTO (and the connection closed). */
+#define IMAP_FOLDERS_MAX 100000
+
 /*
  * Every folder, one LIST (with SPECIAL-USE and, where offered, STATUS in the
  * same round trip; IMAP_LIST_STATUS without LIST-STATUS costs one STATUS per
@@ -135,7 +138,10 @@ enum ms_status imap_select(struct imap *im, const char *raw, struct imap_mailbox
 
 struct imap_msg {
 	uint32_t seq, uid;
-	char *flags;         /* IMAP form, space-separated, keywords included, \Recent dropped */
+	char *flags;         /* IMAP form, space-separated, keywords included, only what
+				imapflag_check() keeps (\Recent dropped) */
+	const char *bad_flags; /* the other items of FLAGS, escaped and quoted for a
+				  report (imapflag_clean()); NULL when none */
 	long long internaldate; /* UTC seconds */
 	int tzoff;           /* minutes east of UTC the date was given in */
 	uint64_t size;       /* RFC822.SIZE as the server says (may be wrong!) */
@@ -144,11 +150,22 @@ struct imap_msg {
 };
 
 /*
+ * Most FETCH responses with a UID one imap_fetch_meta() takes: the
+ * folder's EXISTS plus IMAP_FETCH_SLACK (messages that arrive meanwhile),
+ * and never more than IMAP_MSGS_MAX; past that the server is broken or
+ * hostile (MS_ERR_PROTO, the connection closed).
+ */
+#define IMAP_FETCH_SLACK 10000
+#define IMAP_MSGS_MAX 5000000
+
+/*
  * Metadata of the messages in `uidset` (e.g. "1:*") of the examined folder
  * in ONE command: UID FLAGS INTERNALDATE RFC822.SIZE (+ Message-ID header,
  * + MODSEQ where offered).  cb gets each message; its strings are valid only
  * during the call.  A non-zero status from cb stops the run and is returned
- * after the command completes.
+ * after the command completes.  A FLAGS item that is no IMAP flag (a
+ * literal or quoted string that is no atom, a \ flag that is no system
+ * flag) never reaches m->flags: m->bad_flags names it.
  */
 enum ms_status imap_fetch_meta(struct imap *im, const char *uidset, int want_msgid,
 			       enum ms_status (*cb)(void *ctx, const struct imap_msg *m),
@@ -245,7 +262,11 @@ enum ms_status imap_status_uid(struct imap *im, const char *raw, uint32_t *uidva
 struct buf;
 enum ms_status imap_quote(struct buf *b, const char *s);
 
-/* Drop \Recent, collapse spaces: the flags to re-send on APPEND.  Caller frees. */
+/*
+ * The flags to send in APPEND or UID STORE: only those imapflag_check()
+ * keeps (\Recent and anything that is no IMAP flag dropped), one space
+ * between them.  Caller frees; NULL only when out of memory.
+ */
 char *imap_flags_for_append(const char *flags);
 
 #endif

@@ -13,26 +13,15 @@
 #include <strings.h>
 #include "imap_int.h"
 #include "imapdate.h"
+#include "imapflag.h"
 
 #define CHUNK (64 * 1024)
 #define LITERAL_MINUS_MAX 4096
 
+/* The last check before a command line: the callers' flags were checked where they came in. */
 char *imap_flags_for_append(const char *flags)
 {
-	struct buf b = BUF_INIT(1 << 16);
-	const char *p = flags ? flags : "";
-	size_t n;
-
-	buf_adds(&b, "");
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (n && !(n == 7 && !strncasecmp(p, "\\Recent", 7)))
-			buf_addf(&b, "%s%.*s", b.len ? " " : "", (int)n, p);
-		p += n;
-	}
-	return buf_detach(&b);
+	return imapflag_clean(flags, NULL);
 }
 
 /* CREATE, with "(USE (attr))" when attr; *existed set when the server said ALREADYEXISTS. */

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include "imap_int.h"
 #include "imapdate.h"
+#include "imapflag.h"
 
 static enum ms_status open_folder(struct imap *im, const char *verb, const char *raw,
 				  struct imap_mailbox *mb)
@@ -44,8 +45,11 @@ enum ms_status imap_select(struct imap *im, const char *raw, struct imap_mailbox
 struct meta_run {
 	enum ms_status (*cb)(void *ctx, const struct imap_msg *m);
 	void *ctx;
+	struct imap *im;
+	uint64_t taken, max;    /* FETCH responses with a UID; the most allowed */
 	enum ms_status st;
 	struct buf flags;
+	struct buf bad;         /* FLAGS items dropped, for the report */
 };
 
 /* First Message-ID field of a header block, unfolded and trimmed; NULL if none. */
@@ -84,13 +88,26 @@ static char *message_id_from_header(const char *h, size_t len)
 	return id;
 }
 
-static void flags_text(struct buf *b, const struct imap_item *list)
+/*
+ * The flags of a FLAGS list: only what imapflag_check() keeps goes into b,
+ * whatever form the server gave it in (a keyword "literal" holding CRLF
+ * would otherwise end a command line of ours later); the rest into bad.
+ */
+static void flags_text(struct buf *b, struct buf *bad, const struct imap_item *list)
 {
+	const char *s;
+
 	buf_reset(b);
+	buf_reset(bad);
 	for (const struct imap_item *f = list ? list->child : NULL; f; f = f->next) {
-		if (!item_str(f) || !strcasecmp(f->s, "\\Recent"))
-			continue;
-		buf_addf(b, "%s%s", b->len ? " " : "", f->s);
+		s = item_str(f);
+		if (!s) /* NIL, a list, a streamed body */
+			imapflag_note_bad(bad, f->type == ITEM_LIST ? "(...)" : "NIL",
+					  f->type == ITEM_LIST ? 5 : 3);
+		else if (imapflag_check(s, f->len) == IMAPFLAG_KEEP)
+			buf_addf(b, "%s%s", b->len ? " " : "", s);
+		else if (imapflag_check(s, f->len) == IMAPFLAG_BAD)
+			imapflag_note_bad(bad, s, f->len);
 	}
 }
 
@@ -105,7 +122,7 @@ static int parse_fetch_pair(struct meta_run *run, struct imap_msg *m, const stru
 	if (item_is(k, "RFC822.SIZE"))
 		return item_u64(v, &m->size);
 	if (item_is(k, "FLAGS")) {
-		flags_text(&run->flags, v);
+		flags_text(&run->flags, &run->bad, v);
 		return 1;
 	}
 	if (item_is(k, "INTERNALDATE"))
@@ -131,6 +148,7 @@ static enum ms_status on_meta(void *ctx, const struct imap_resp *r)
 	    r->items->type != ITEM_LIST)
 		return MS_OK;
 	buf_reset(&run->flags);
+	buf_reset(&run->bad);
 	for (k = r->items->child; k && k->next; k = k->next->next)
 		if (!parse_fetch_pair(run, &m, k, &msgid))
 			break;
@@ -138,7 +156,15 @@ static enum ms_status on_meta(void *ctx, const struct imap_resp *r)
 		free(msgid);
 		return MS_OK;
 	}
+	if (++run->taken > run->max) {
+		free(msgid);
+		run->im->conn->closed = 1; /* leave the rest of the flood unread */
+		return imap_fail(run->im, MS_ERR_PROTO, "bad server response: more FETCH responses "
+				 "than the folder has messages (over %llu): a broken or hostile server?",
+				 (unsigned long long)run->max);
+	}
 	m.flags = run->flags.data ? run->flags.data : (char *)"";
+	m.bad_flags = run->bad.len ? run->bad.data : NULL;
 	m.message_id = msgid;
 	st = run->cb(run->ctx, &m);
 	free(msgid);
@@ -151,13 +177,19 @@ enum ms_status imap_fetch_meta(struct imap *im, const char *uidset, int want_msg
 			       enum ms_status (*cb)(void *ctx, const struct imap_msg *m),
 			       void *ctx)
 {
-	struct meta_run run = { .cb = cb, .ctx = ctx, .flags = BUF_INIT(1 << 16) };
+	struct meta_run run = { .cb = cb, .ctx = ctx, .im = im, .flags = BUF_INIT(1 << 16),
+				.bad = BUF_INIT(4096) };
 	enum ms_status st;
 
+	run.max = (uint64_t)im->sel.exists + IMAP_FETCH_SLACK;
+	if (run.max > IMAP_MSGS_MAX)
+		run.max = IMAP_MSGS_MAX;
+	imap_expect(im, im->sel.exists);
 	st = imap_simple(im, on_meta, &run, "UID FETCH %s (UID FLAGS INTERNALDATE RFC822.SIZE%s%s)",
 			 uidset, want_msgid ? " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]" : "",
 			 imap_has_cap(im, "CONDSTORE") ? " MODSEQ" : "");
 	buf_free(&run.flags);
+	buf_free(&run.bad);
 	return st ? st : run.st;
 }
 
@@ -165,16 +197,61 @@ enum ms_status imap_fetch_meta(struct imap *im, const char *uidset, int want_msg
 
 struct body_run {
 	const struct body_sink *user;
+	struct imap *im;
 	uint32_t want_uid; /* 0: any */
 	size_t delivered;
+	uint64_t max;      /* bodies the UID set can bring (and a few more) */
 };
+
+/* Bodies a server may send beyond one per UID asked for, before it is cut off. */
+#define BODY_SLACK 16
+
+/* One UID of a set, or '*' (star); *p moves past it. */
+static uint64_t set_uid(const char **p, uint32_t star)
+{
+	char *end;
+	uint64_t v;
+
+	if (**p == '*') {
+		(*p)++;
+		return star;
+	}
+	v = strtoull(*p, &end, 10);
+	*p = end;
+	return v;
+}
+
+/* How many UIDs a set such as "4:7,9,12:*" names, '*' standing for star. */
+static uint64_t set_count(const char *set, uint32_t star)
+{
+	uint64_t n = 0, a, b;
+	const char *p = set;
+
+	while (*p) {
+		a = b = set_uid(&p, star);
+		if (*p == ':') {
+			p++;
+			b = set_uid(&p, star);
+		}
+		n += (a > b ? a - b : b - a) + 1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return n;
+}
 
 static enum ms_status run_begin(void *ctx, uint32_t seq, uint32_t uid, const char *section,
 				uint64_t size)
 {
 	struct body_run *br = ctx;
 
-	br->delivered++;
+	if (++br->delivered > br->max) { /* the reader closes the connection */
+		snprintf(br->im->rd.err, sizeof(br->im->rd.err), "bad server response: more "
+			 "message bodies than were asked for (%llu): a broken or hostile server?",
+			 (unsigned long long)(br->max - BODY_SLACK));
+		return MS_ERR_PROTO;
+	}
 	return br->user->begin(br->user->ctx, seq, uid, section, size);
 }
 
@@ -196,8 +273,12 @@ static enum ms_status fetch_with_sink(struct imap *im, struct body_run *br, cons
 				      const char *set, const char *range)
 {
 	struct body_sink wrap = { run_begin, run_data, run_end, br };
+	uint64_t n = set_count(set, im->sel.uidnext ? im->sel.uidnext - 1 : im->sel.exists);
 	enum ms_status st;
 
+	br->im = im;
+	br->max = n + BODY_SLACK;
+	imap_expect(im, n);
 	im->rd.sink = &wrap;
 	st = imap_simple(im, NULL, NULL, fmt, set, range);
 	im->rd.sink = NULL;

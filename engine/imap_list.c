@@ -96,9 +96,18 @@ void imap_namespaces_free(struct imap_namespaces *ns)
 
 /* ---- LIST ---- */
 
+/*
+ * The folders LIST gave so far, and a hash of their raw names (LIST,
+ * STATUS and LSUB replies look folders up by name: a linear search made a
+ * long LIST cost O(n^2)).  slot[] holds index + 1 into f, 0 when empty;
+ * nslot is a power of two at least twice n.
+ */
 struct folder_list {
+	struct imap *im;
 	struct imap_folder *f;
 	size_t n, cap;
+	uint32_t *slot;
+	size_t nslot;
 	enum ms_status st;
 };
 
@@ -131,10 +140,55 @@ static char *display_name(const char *raw, char sep)
 	return dec;
 }
 
-static struct imap_folder *folder_add(struct folder_list *fl)
+/* FNV-1a of a raw name. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of raw in the hash: where it is, or the empty one where it would go. */
+static uint32_t *name_slot(const struct folder_list *fl, const char *raw)
+{
+	size_t i = name_hash(raw) & (fl->nslot - 1);
+
+	while (fl->slot[i] && strcmp(fl->f[fl->slot[i] - 1].raw, raw))
+		i = (i + 1) & (fl->nslot - 1);
+	return &fl->slot[i];
+}
+
+/* A hash of nslot slots over f[0..n). */
+static enum ms_status rehash(struct folder_list *fl, size_t nslot)
+{
+	uint32_t *slot = calloc(nslot, sizeof(*slot));
+
+	if (!slot)
+		return MS_ERR_NOMEM;
+	free(fl->slot);
+	fl->slot = slot;
+	fl->nslot = nslot;
+	for (size_t i = 0; i < fl->n; i++)
+		*name_slot(fl, fl->f[i].raw) = (uint32_t)(i + 1);
+	return MS_OK;
+}
+
+static struct imap_folder *folder_find(struct folder_list *fl, const char *raw)
+{
+	uint32_t *s = fl->nslot ? name_slot(fl, raw) : NULL;
+
+	return s && *s ? &fl->f[*s - 1] : NULL;
+}
+
+/* A new folder named raw (not listed yet), zeroed but for raw; NULL when out of memory. */
+static struct imap_folder *folder_add(struct folder_list *fl, const char *raw)
 {
 	struct imap_folder *nf;
 
+	if (2 * (fl->n + 1) > fl->nslot && rehash(fl, fl->nslot ? 2 * fl->nslot : 64))
+		return NULL;
 	if (fl->n == fl->cap) {
 		size_t cap = fl->cap ? fl->cap * 2 : 32;
 		nf = realloc(fl->f, cap * sizeof(*nf));
@@ -143,17 +197,12 @@ static struct imap_folder *folder_add(struct folder_list *fl)
 		fl->f = nf;
 		fl->cap = cap;
 	}
-	nf = &fl->f[fl->n++];
+	nf = &fl->f[fl->n];
 	memset(nf, 0, sizeof(*nf));
+	if (!(nf->raw = strdup(raw)))
+		return NULL;
+	*name_slot(fl, raw) = (uint32_t)++fl->n;
 	return nf;
-}
-
-static struct imap_folder *folder_find(struct folder_list *fl, const char *raw)
-{
-	for (size_t i = 0; i < fl->n; i++)
-		if (!strcmp(fl->f[i].raw, raw))
-			return &fl->f[i];
-	return NULL;
 }
 
 static void status_fill(struct imap_folder *f, const struct imap_item *it, int *any)
@@ -218,14 +267,20 @@ static enum ms_status on_list(void *ctx, const struct imap_resp *r)
 	}
 	if (folder_find(fl, raw))
 		return MS_OK;
-	f = folder_add(fl);
+	if (fl->n >= IMAP_FOLDERS_MAX) {
+		fl->im->conn->closed = 1; /* leave the rest of the list unread */
+		return imap_fail(fl->im, MS_ERR_PROTO, "the server lists more than %d folders, "
+				 "the most mailstage takes: a broken or hostile server?",
+				 IMAP_FOLDERS_MAX);
+	}
+	imap_progress(fl->im);
+	f = folder_add(fl, raw);
 	if (!f)
 		return fl->st = MS_ERR_NOMEM;
 	s = item_str(sep);
 	f->sep = s && s[0] ? s[0] : 0;
-	f->raw = strdup(raw);
 	f->name = display_name(raw, f->sep);
-	if (!f->raw || !f->name)
+	if (!f->name)
 		return fl->st = MS_ERR_NOMEM;
 	for (const struct imap_item *a = attrs->child; a; a = a->next) {
 		if (!item_str(a))
@@ -320,7 +375,7 @@ static void return_opts(struct imap *im, int flags, const char *items, char *ret
 enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int flags,
 			 struct imap_folder **out, size_t *count)
 {
-	struct folder_list fl = { 0 };
+	struct folder_list fl = { .im = im };
 	char items[64], ret[160];
 	int liststatus = (flags & IMAP_LIST_STATUS) && imap_has_cap(im, "LIST-STATUS");
 	int lsub = (flags & IMAP_LIST_SUBSCRIBED) && !imap_has_cap(im, "LIST-EXTENDED");
@@ -340,6 +395,7 @@ enum ms_status imap_list(struct imap *im, const struct imap_namespaces *ns, int 
 	if (!st && lsub && (st = imap_simple(im, on_list, &fl, "LSUB \"\" \"*\"")) &&
 	    !ms_status_is_fatal_conn(st))
 		st = MS_OK;
+	free(fl.slot);
 	if (st) {
 		imap_folders_free(fl.f, fl.n);
 		return st;

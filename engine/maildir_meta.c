@@ -224,21 +224,6 @@ void uidlist_free(struct uidlist *ul)
 	memset(ul, 0, sizeof(*ul));
 }
 
-int keyword_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= ' ' || c >= 0x7f || strchr("(){%*\"\\]", c))
-			return 0;
-	}
-	return 1;
-}
-
 enum ms_status keywords_parse(const char *text, size_t len, struct keywords *out)
 {
 	size_t pos = 0, n, i;

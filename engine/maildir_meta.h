@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "imapflag.h"
 #include "status.h"
 
 /*
@@ -54,7 +55,7 @@ void uidlist_free(struct uidlist *ul);
 /*
  * dovecot-keywords: lines "<index> <keyword>", index 0..25 standing for the
  * Maildir info letters 'a'..'z'.  Lines with another index, or a keyword
- * that is not a valid IMAP flag atom (keyword_valid()), are skipped.
+ * that is not a valid IMAP flag atom (keyword_valid(), imapflag.h), are skipped.
  */
 struct keywords {
 	char *kw[26]; /* kw[c - 'a'], NULL when the letter is unmapped */
@@ -108,9 +109,6 @@ void courier_keywords_free(struct courier_keywords *ck);
  */
 int maildir_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n);
 
-/* An IMAP flag-keyword atom: printable ASCII without SP ( ) { % * " \ ] */
-int keyword_valid(const char *s, size_t len);
-
 /*
  * The Message-ID of a message whose first len bytes are at p: the first
  * "Message-ID:" field (name case-insensitive, spaces before the colon
@@ -124,8 +122,8 @@ char *header_message_id(const char *p, size_t len);
 /*
  * IMAP flag lists ("\Seen \Flagged $Forwarded").  flags_split() gives the
  * system flag bits (mname.h MF_*) and a malloc'd string of the keywords
- * alone, space-separated, in the order given, duplicates and invalid atoms
- * dropped ("" when none; NULL only for no memory).  flags_join() builds the
+ * alone, space-separated, in the order given, duplicates and what
+ * imapflag_check() does not keep dropped ("" when none; NULL only for no memory).  flags_join() builds the
  * IMAP form from bits (DFRST order) and a keyword string; malloc'd.
  */
 char *flags_split(const char *imap_flags, unsigned *sys);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imapdate.h"
+#include "imapflag.h"
 #include "manifest.h"
 #include "mname.h"
 #include "folder_role.h"
@@ -82,19 +83,6 @@ static int grow(struct mp *p, void **v, size_t *cap, size_t n, size_t size, size
 	return 0;
 }
 
-/* Keyword atom (RFC 3501 flag-keyword): no specials, at most 255 bytes. */
-static int keyword_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > 255)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || strchr("(){%*\"\\]", *s))
-			return 0;
-	return 1;
-}
-
 /* An array of flags (system: "\Seen" ...; or keywords) appended to *flags. */
 static int get_flags(struct mp *p, char **flags, int system)
 {
@@ -108,7 +96,7 @@ static int get_flags(struct mp *p, char **flags, int system)
 		rc = want(p, JT_ARR, "an array of flags");
 	while (!rc && (t = jsonr_next(p->j)) == JT_STR) {
 		const char *f = buf_str(&p->j->str);
-		if (system ? !mname_flags_from_imap(f) : !keyword_ok(f))
+		if (system ? !mname_flags_from_imap(f) : !keyword_valid(f, strlen(f)))
 			rc = FAIL(p, "bad %s '%.40s'", system ? "flag" : "keyword", f);
 		else if ((b.len && buf_addc(&b, ' ')) || buf_adds(&b, f))
 			rc = FAIL(p, "too many flags");

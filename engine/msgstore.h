@@ -57,6 +57,9 @@ struct store_msg {
 	 * entry that is not a regular file), plain words why; a static string.
 	 * The engine reports it as not copied (reason "not-a-file", an error). */
 	const char *unreadable;
+	char *bad_flags;     /* what the source gave as flags that is none (imapflag.h):
+				left out of flags, escaped and quoted for a report; NULL
+				when none */
 };
 
 /* Receives message bodies: begin(i) names the index into the list asked for. */

@@ -263,13 +263,15 @@ static int xattr_facts(struct folder_ctx *c, const char *path, struct ent *e, ch
 	return has_uid;
 }
 
-/* System flags (from the name's info, else the xattr) and keywords. */
+/* System flags (from the name's info, else the xattr) and keywords; the xattr's bad ones noted. */
 static enum ms_status flag_facts(struct folder_ctx *c, const char *name,
 				 unsigned sys, const char *xflags, struct ent *e)
 {
 	unsigned xsys = 0;
 	char *kw = xflags ? flags_split(xflags, &xsys) : letter_keywords(c, name);
 
+	if (kw && xflags)
+		free(imapflag_clean(xflags, &e->m.bad_flags));
 	if (!kw)
 		return MS_ERR_NOMEM;
 	if (xflags && maildir_unique_len(name) == strlen(name))
@@ -324,6 +326,7 @@ static void ent_free(struct ent *e)
 {
 	free(e->m.key);
 	free(e->m.flags);
+	free(e->m.bad_flags);
 	free(e->m.message_id);
 	free(e->rel);
 }

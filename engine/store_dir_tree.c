@@ -440,6 +440,7 @@ __attribute__((weak)) void store_msgs_free(struct store_msg *m, size_t n)
 	for (i = 0; m && i < n; i++) {
 		free(m[i].key);
 		free(m[i].flags);
+		free(m[i].bad_flags);
 		free(m[i].message_id);
 	}
 	free(m);

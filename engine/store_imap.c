@@ -213,12 +213,14 @@ static enum ms_status keep_meta(void *ctx, const struct imap_msg *m)
 	o->key = strdup(key);
 	o->uid = m->uid;
 	o->flags = strdup(m->flags ? m->flags : "");
+	o->bad_flags = m->bad_flags ? strdup(m->bad_flags) : NULL;
 	o->internaldate = m->internaldate;
 	o->tzoff = m->tzoff;
 	o->size = m->size;
 	o->message_id = m->message_id ? strdup(m->message_id) : NULL;
 	a->n++;
-	if (!o->key || !o->flags || (m->message_id && !o->message_id))
+	if (!o->key || !o->flags || (m->message_id && !o->message_id) ||
+	    (m->bad_flags && !o->bad_flags))
 		return MS_ERR_NOMEM;
 	return MS_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "buf.h"
 #include "utf7.h"
+#include "utf8.h"
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -64,42 +65,6 @@ static enum ms_status put_utf8(struct buf *b, uint32_t cp)
 		n = 4;
 	}
 	return buf_add(b, s, n);
-}
-
-/*
- * Length of the valid UTF-8 sequence at s (1-4), its code point in *cp, or 0
- * when s does not start one: overlong forms, surrogates and values above
- * U+10FFFF are invalid.  The NUL terminator is never a continuation byte, so
- * this never reads past the end of the string.
- */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t n, i;
-	uint32_t c = s[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	c &= 0x3f >> (n - 1);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
 }
 
 /* One UTF-16 unit of a run; *high carries a pending high surrogate. */

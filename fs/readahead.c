@@ -41,6 +41,7 @@ struct batch {
 	enum pool_kind kind; /* POOL_BODY for an open's batch, POOL_AHEAD in the background */
 	uint32_t trip_uid;  /* kept out of the page cache: its READ starts the next batch */
 	int storing;        /* 1 + its slot in f->pf_storing while it stores a body, else 0 */
+	int over;           /* a body longer than reader_body_cap() stopped the fetch */
 };
 
 /*
@@ -185,6 +186,16 @@ static enum ms_status b_begin(void *ctx, uint32_t seq, uint32_t uid, const char 
 {
 	struct batch *bt = ctx;
 
+	/*
+	 * A batch holds messages listed at up to whole_max= when it was made
+	 * (a size found larger since must not raise the bound): a longer body
+	 * is not gathered, the open of that message fetches it alone and
+	 * finds out.
+	 */
+	if (n > reader_body_cap(bt->fs, 0)) {
+		bt->over = 1;
+		return MS_ERR_PROTO;
+	}
 	buf_reset(bt->b);
 	bt->uid = uid; /* 0 if the server sent UID after the body: then it is dropped */
 	bt->store = uid && uid != bt->trip_uid; /* the tripwire stays out of the page cache */
@@ -366,7 +377,7 @@ static enum ms_status fetch_batch_once(struct batch *bt, const char *set)
 		st = listing_vouch(bt->fs, bt->f, pc, bt->uidvalidity, &mb);
 	if (!st)
 		st = imap_fetch_bodies(pc->im, set, &sink);
-	if (st && st != MS_ERR_NOTFOUND)
+	if (st && st != MS_ERR_NOTFOUND && !bt->over) /* an open logs that one */
 		msfs_log("%s UIDs %.40s: %s", bt->f->name, set,
 			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
 	pool_put(bt->fs->pool, pc, st);
@@ -530,6 +541,8 @@ enum ms_status ra_fetch_with(struct msfs *fs, struct folder *f, const struct lis
 	st = fetch_batch(&bt, set.data);
 	buf_free(&set);
 	push_free(&bt.push);
+	if (st && bt.over) /* what came before it is kept; the opened message, if not, alone */
+		st = MS_OK;
 	if (st) {
 		body_put(bt.want);
 		bt.want = NULL;

@@ -46,6 +46,7 @@ struct handle {
 	struct diskcache_writer *w;   /* filled while chunks come in order from 0 */
 	uint64_t wnext;               /* next offset the writer wants */
 	int wdone;                    /* written, or given up for this open */
+	uint64_t over;                /* a whole fetch announced this many bytes, too many */
 };
 
 /* Collects (or only counts) the body of one FETCH. */
@@ -53,7 +54,15 @@ struct collect {
 	struct buf b;
 	uint64_t count;
 	int discard;
+	uint64_t cap;  /* a longer body is refused before its first byte (0: no cap) */
+	uint64_t over; /* the length of the body refused */
 };
+
+uint64_t reader_body_cap(const struct msfs *fs, uint64_t advertised)
+{
+	return (advertised > fs->cfg.whole_max ? advertised : fs->cfg.whole_max) +
+	       READER_BODY_SLACK;
+}
 
 static enum ms_status c_begin(void *ctx, uint32_t seq, uint32_t uid, const char *sec, uint64_t n)
 {
@@ -61,7 +70,12 @@ static enum ms_status c_begin(void *ctx, uint32_t seq, uint32_t uid, const char 
 
 	buf_reset(&c->b);
 	c->count = 0;
-	return MS_OK;
+	if (c->cap && n > c->cap) {
+		c->over = n;
+		return MS_ERR_PROTO;
+	}
+	/* the room it needs at once: a chunk grown by doubling was copied twice over */
+	return c->discard || !c->cap ? MS_OK : buf_reserve(&c->b, (size_t)n);
 }
 
 static enum ms_status c_data(void *ctx, const char *p, size_t n)
@@ -92,7 +106,11 @@ static enum ms_status fetch_once(struct handle *h, uint64_t off, uint64_t len, s
 		st = listing_vouch(h->fs, h->f, pc, h->uidvalidity, &mb);
 	if (!st)
 		st = imap_fetch_body(pc->im, h->uid, off, len, &sink);
-	if (st && st != MS_ERR_NOTFOUND)
+	if (st && c->over)
+		msfs_log("%s UID %u: the server sends %llu bytes for a message it lists at %llu: "
+			 "not read whole", h->f->name, h->uid, (unsigned long long)c->over,
+			 (unsigned long long)h->size);
+	else if (st && st != MS_ERR_NOTFOUND)
 		msfs_log("%s UID %u: %s", h->f->name, h->uid,
 			 pc ? imap_errmsg(pc->im) : ms_status_name(st));
 	pool_put(h->fs->pool, pc, st);
@@ -114,15 +132,21 @@ static int errno_of(enum ms_status st)
 	return st == MS_ERR_NOTFOUND ? ESTALE : pool_errno(st);
 }
 
+/*
+ * Fetch h whole.  A body longer than reader_body_cap() is not taken: its
+ * length goes to h->over (whole_size() makes it the true size) and h is
+ * read by partial fetches.
+ */
 static int open_single(struct handle *h)
 {
-	struct collect c = { .b = BUF_INIT(BODY_MAX) };
+	struct collect c = { .b = BUF_INIT(BODY_MAX), .cap = reader_body_cap(h->fs, h->size) };
 	enum ms_status st = fetch(h, 0, 0, &c);
 	size_t n = c.b.len;
 
+	h->over = c.over;
 	if (st) {
 		buf_free(&c.b);
-		return errno_of(st);
+		return c.over ? 0 : errno_of(st);
 	}
 	diskcache_put(h->fs->dcache, h->f->raw, h->uidvalidity, h->uid, c.b.data, n);
 	h->whole = body_new(n ? buf_detach(&c.b) : calloc(1, 1), n, h->ino, h->uidvalidity);
@@ -215,10 +239,13 @@ static int is_whole(const struct handle *h)
 	return h->size <= h->fs->cfg.whole_max || !h->size;
 }
 
-/* The true size of h; a page-cache note leaves h to read by partial fetches. */
+/*
+ * The true size of h: its body's, or the length announced for a body too
+ * long to hold; a page-cache note leaves h to read by partial fetches.
+ */
 static void whole_size(struct handle *h, uint64_t *actual)
 {
-	*actual = h->whole ? h->whole->len : 0;
+	*actual = h->whole ? h->whole->len : h->over;
 	if (h->whole && !h->whole->data) { /* a read that misses the page cache fetches */
 		body_put(h->whole);
 		h->whole = NULL;
@@ -407,7 +434,7 @@ static int fill(struct handle *h, uint64_t off, size_t len)
 		want = h->size - off;
 	h->busy = 1;
 	pthread_mutex_unlock(&h->mu);
-	c = (struct collect){ .b = BUF_INIT(want + 2) };
+	c = (struct collect){ .b = BUF_INIT(want + 2), .cap = want };
 	st = get_range(h, off, want, &c);
 	if (!st && c.b.len < want) {
 		msfs_log("%s UID %u: server sent %zu bytes at %llu, expected %llu", h->f->name,

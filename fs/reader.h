@@ -48,6 +48,19 @@ struct reader_plan {
 };
 
 int reader_open(struct msfs *fs, uint64_t ino, struct handle **out, int *size_wrong);
+
+/*
+ * The longest body a whole fetch may bring into memory for a message
+ * listed at `advertised` bytes (0: not known, or a read-ahead batch, whose
+ * messages were all listed at up to whole_max=): the larger of that and
+ * whole_max=, plus READER_BODY_SLACK.  A server that announces a longer
+ * literal is wrong about the size (or lying): the fetch stops before its
+ * first byte (the connection is dropped), the announced length is
+ * recorded as the true size like any wrong size (listing_fix_size()), and
+ * the message is read by partial fetches like a large one.
+ */
+#define READER_BODY_SLACK ((uint64_t)1 << 20)
+uint64_t reader_body_cap(const struct msfs *fs, uint64_t advertised);
 /*
  * Hand up to len bytes at off to give(), called exactly once when the
  * result is 0 (fewer bytes only at the end of the message), never on an

@@ -14,6 +14,7 @@
  * mailbox's folder and progress.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "batchcsv.h"
 #include "csv.h"
 #include "json.h"
+#include "termtext.h"
 
 static const char *const state_names[BR_NSTATES] = {
 	"waiting", "running", "migrated", "partial", "failed", "stopped", "refused", "completed",
@@ -589,6 +591,19 @@ static void status_header(const char *dir, long pid, FILE *out)
 	free(b.started_by);
 }
 
+/* One mailbox's line: its folder and error came from the servers, escaped. */
+static void status_row(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status_row(FILE *out, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	termtext_vfmt(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(out, "    %s\n", line);
+}
+
 int batch_print_status(const char *dir, long pid, FILE *out)
 {
 	unsigned long n[BR_NSTATES] = { 0 }, sync_errors = 0, total = 0;
@@ -613,12 +628,12 @@ int batch_print_status(const char *dir, long pid, FILE *out)
 		n[st]++;
 		sync_errors += strtoul(row.fields[RC_SYNC_ERRORS], NULL, 10);
 		if (st == BR_RUNNING)
-			fprintf(out, "    %s: %s %s\n", csv_unguard(row.fields[RC_EMAIL]),
-				csv_unguard(row.fields[RC_FOLDER]), row.fields[RC_PROGRESS]);
+			status_row(out, "%s: %s %s", csv_unguard(row.fields[RC_EMAIL]),
+				   csv_unguard(row.fields[RC_FOLDER]), row.fields[RC_PROGRESS]);
 		else if (st == BR_FAILED || st == BR_REFUSED || st == BR_PARTIAL)
-			fprintf(out, "    (%s) %s: %s\n", brow_state_name(st),
-				csv_unguard(row.fields[RC_EMAIL]),
-				csv_unguard(row.fields[RC_LAST_ERROR]));
+			status_row(out, "(%s) %s: %s", brow_state_name(st),
+				   csv_unguard(row.fields[RC_EMAIL]),
+				   csv_unguard(row.fields[RC_LAST_ERROR]));
 	}
 	csv_close(rd);
 	fprintf(out, "  total rows %lu: completed %lu, active %lu, failed %lu, partly copied %lu, "

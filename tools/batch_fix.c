@@ -68,6 +68,8 @@ static const struct {
 			   "destination's rights and limits" },
 	{ "verify-failed", "the copy differs from the source: run the batch again" },
 	{ "row-refused", "correct the row in the CSV (see validation.csv) and run the batch again" },
+	{ "bad-flags", "the source server gave flags that are no IMAP flags (a broken or hostile "
+		       "server); the message was copied without them: check the source's flags" },
 };
 
 const char *batch_fix_reason(const char *reason)

@@ -86,22 +86,29 @@ static void count_reason(struct brow *r, const char *reason)
 	r->reasons[i].n++;
 }
 
-static void on_skip(struct brow *r, const struct copy_event *ev)
+/* One message's line in errors.csv (at most 1,000 a mailbox). */
+static void list_message(struct brow *r, const struct copy_event *ev)
 {
 	char msg[400], words[700];
 
-	if (ev->failed)
-		r->run_failed++;
-	else
-		r->run_skipped++;
-	count_reason(r, ev->reason);
-	if (!batch_reason_is_listed(ev->reason, ev->failed) || r->nerrs >= 1000)
+	if (r->nerrs >= 1000)
 		return;
 	snprintf(msg, sizeof(msg), "UID %u%s%s (%llu bytes)", ev->uid,
 		 ev->message_id ? " " : "", ev->message_id ? ev->message_id : "",
 		 (unsigned long long)ev->size);
 	snprintf(words, sizeof(words), "%s: %s", ev->reason, ev->detail ? ev->detail : "");
 	brow_add_error(r, words, batch_fix_reason(ev->reason), ev->folder, msg);
+}
+
+static void on_skip(struct brow *r, const struct copy_event *ev)
+{
+	if (ev->failed)
+		r->run_failed++;
+	else
+		r->run_skipped++;
+	count_reason(r, ev->reason);
+	if (batch_reason_is_listed(ev->reason, ev->failed))
+		list_message(r, ev);
 }
 
 static void on_event(void *ctx, const struct copy_event *ev)
@@ -113,6 +120,10 @@ static void on_event(void *ctx, const struct copy_event *ev)
 	switch (ev->kind) {
 	case CE_SKIP:
 		on_skip(r, ev);
+		break;
+	case CE_WARN: /* a message copied with a change (bad-flags) */
+		if (ev->key)
+			list_message(r, ev);
 		break;
 	case CE_FOLDER:
 		snprintf(r->folder, sizeof(r->folder), "%s", ev->folder ? ev->folder : "");

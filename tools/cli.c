@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cli.h"
 #include "exitcode.h"
+#include "termtext.h"
 
 const char cli_server_help[] =
 	"Server options:\n"
@@ -24,13 +25,13 @@ const char cli_server_help[] =
 
 int cli_error(const char *cmd, int code, const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 
-	fprintf(stderr, "mailstage %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	termtext_vfmt(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "mailstage %s: %s\n", cmd, msg);
 	return code;
 }
 

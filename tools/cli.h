@@ -74,7 +74,10 @@ int cli_server_base(struct ms_server *srv, const char *url, const struct cli_ser
 /* Exit code for an engine failure to connect or log in (3) vs. usage (2). */
 int cli_exit_for_connect(enum ms_status st);
 
-/* "mailstage CMD: message" on stderr, then return code. */
+/*
+ * "mailstage CMD: message" on stderr, then return code.  The message is
+ * escaped (termtext.h): it often carries folder names and server words.
+ */
 int cli_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Shared help text for the server options. */

@@ -27,6 +27,7 @@
 #include "exitcode.h"
 #include "store_archive.h"
 #include "store_imap.h"
+#include "termtext.h"
 #if __has_include("store_dir.h")
 #include "store_dir.h"
 #define HAVE_STORE_DIR 1
@@ -198,9 +199,15 @@ static int parse_args(struct backup_cmd *c, int argc, char **argv)
 static void verify_problem(void *ctx, const char *path, const char *folder, const char *message_id,
 			   const char *what)
 {
-	/* what starts with the path */
-	printf("BAD %s%s (folder %s, Message-ID %s)\n", strncmp(what, path, strlen(path)) ? path : "",
-	       what, folder, message_id ? message_id : "none");
+	/* what starts with the path; all of it comes from the archive */
+	fputs("BAD ", stdout);
+	termtext_put(stdout, strncmp(what, path, strlen(path)) ? path : "");
+	termtext_put(stdout, what);
+	fputs(" (folder ", stdout);
+	termtext_put(stdout, folder);
+	fputs(", Message-ID ", stdout);
+	termtext_put(stdout, message_id ? message_id : "none");
+	fputs(")\n", stdout);
 }
 
 static int run_verify(struct backup_cmd *c)
@@ -210,12 +217,12 @@ static int run_verify(struct backup_cmd *c)
 	enum ms_status st = store_archive_verify(c->archive, &v, err, sizeof(err));
 
 	if (st && !v.checked) {
-		fprintf(stderr, "mailstage backup: %s\n", err);
+		cli_error("backup", EXIT_PARTIAL, "%s", err);
 		return st == MS_ERR_USAGE && !store_archive_is_archive(c->archive) ? EXIT_USAGE
 										  : EXIT_PARTIAL;
 	}
 	if (st)
-		fprintf(stderr, "mailstage backup: %s\n", err);
+		cli_error("backup", EXIT_PARTIAL, "%s", err);
 	if (!c->out.quiet)
 		printf("%llu messages checked (%llu bytes), %llu differ%s\n",
 		       (unsigned long long)v.checked, (unsigned long long)v.bytes,
@@ -390,9 +397,9 @@ static int run_backup(struct backup_cmd *c)
 	st = copy_run(&ep, &c->o, &stats, err, sizeof(err));
 	rc = exit_code(st, &stats, &outcome);
 	if (st && st != MS_ERR_INTERRUPTED)
-		fprintf(stderr, "mailstage backup: %s\n", err[0] ? err : ms_status_name(st));
+		cli_error("backup", rc, "%s", err[0] ? err : ms_status_name(st));
 	else if (st)
-		fprintf(stderr, "mailstage backup: interrupted\n");
+		cli_error("backup", rc, "interrupted");
 	copy_output_finish(&c->out, &stats, outcome);
 	return finish(c, rc);
 }

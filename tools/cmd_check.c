@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "exitcode.h"
 #include "imap.h"
+#include "termtext.h"
 
 static const char usage[] =
 	"usage: mailstage check [OPTIONS] imap[s]://USER@HOST[:PORT]/\n"
@@ -16,9 +17,20 @@ static const char usage[] =
 static void print_greeting(const struct imap *im)
 {
 	const char *g = imap_greeting(im);
-	size_t n = strcspn(g, "\r\n");
+	char line[1024];
 
-	printf("Greeting:     %.*s\n", (int)n, g);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(g, "\r\n"), g);
+	fputs("Greeting:     ", stdout);
+	termtext_put(stdout, line);
+	putchar('\n');
+}
+
+/* A hierarchy separator as the server gave it (any byte), escaped; "-" for none. */
+static void put_sep(char sep)
+{
+	char s[2] = { sep ? sep : '-', 0 };
+
+	termtext_put(stdout, s);
 }
 
 static void print_namespaces(const struct imap_namespaces *ns)
@@ -26,11 +38,13 @@ static void print_namespaces(const struct imap_namespaces *ns)
 	static const char *const kind[3] = { "personal", "other users", "shared" };
 
 	for (int k = 0; k < 3; k++)
-		for (size_t i = 0; i < ns->count[k]; i++)
-			printf("Namespace:    %-12s prefix \"%s\" separator %s%c%s\n", kind[k],
-			       ns->ns[k][i].prefix, ns->ns[k][i].sep ? "\"" : "",
-			       ns->ns[k][i].sep ? ns->ns[k][i].sep : '-',
-			       ns->ns[k][i].sep ? "\"" : " (flat)");
+		for (size_t i = 0; i < ns->count[k]; i++) {
+			printf("Namespace:    %-12s prefix \"", kind[k]);
+			termtext_put(stdout, ns->ns[k][i].prefix);
+			fputs(ns->ns[k][i].sep ? "\" separator \"" : "\" separator ", stdout);
+			put_sep(ns->ns[k][i].sep);
+			puts(ns->ns[k][i].sep ? "\"" : " (flat)");
+		}
 }
 
 static int report(struct imap *im, const struct ms_server *srv)
@@ -46,7 +60,9 @@ static int report(struct imap *im, const struct ms_server *srv)
 	printf("Encryption:   %s\n", srv->tls == TLS_NONE ? "none (plain text, as asked)"
 			   : srv->insecure ? "TLS, certificate NOT verified (--insecure)"
 					   : "TLS, certificate verified");
-	printf("Capabilities: %s\n", imap_caps(im));
+	fputs("Capabilities: ", stdout);
+	termtext_put(stdout, imap_caps(im));
+	putchar('\n');
 	st = imap_namespace(im, &ns);
 	if (st)
 		return cli_error("check", EXIT_CONNECT, "NAMESPACE failed: %s", imap_errmsg(im));
@@ -58,7 +74,9 @@ static int report(struct imap *im, const struct ms_server *srv)
 	}
 	for (size_t i = 0; i < n; i++)
 		shared += f[i].ns != NS_PERSONAL;
-	printf("Separator:    %c\n", n && f[0].sep ? f[0].sep : '-');
+	fputs("Separator:    ", stdout);
+	put_sep(n ? f[0].sep : 0);
+	putchar('\n');
 	printf("Folders:      %zu (%zu in shared or other users' namespaces)\n", n, shared);
 	printf("APPENDLIMIT:  %llu\n", (unsigned long long)imap_cap_value(im, "APPENDLIMIT"));
 	printf("Result:       OK\n");

@@ -443,9 +443,9 @@ int cmd_copy(int argc, char **argv)
 	st = copy_run(&ep, &c.o, &stats, err, sizeof(err));
 	rc = exit_code(st, &stats, &outcome);
 	if (st && st != MS_ERR_INTERRUPTED)
-		fprintf(stderr, "mailstage copy: %s\n", err[0] ? err : ms_status_name(st));
+		cli_error("copy", rc, "%s", err[0] ? err : ms_status_name(st));
 	else if (st)
-		fprintf(stderr, "mailstage copy: interrupted; run the same command again to resume\n");
+		cli_error("copy", rc, "interrupted; run the same command again to resume");
 	copy_output_finish(&c.out, &stats, outcome);
 	cleanup(&c);
 	return rc;

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "rules.h"
 #include "store_imap.h"
+#include "termtext.h"
 
 static const char usage[] =
 	"usage: mailstage ls [OPTIONS] imap[s]://USER@HOST[:PORT]/\n"
@@ -64,11 +65,13 @@ static void human(uint64_t n, char *out, size_t len)
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-/* printf pads by bytes; pad by characters so UTF-8 names line up. */
-static void print_padded(const char *s, int width)
+/* The server's name, escaped; padded by characters, not bytes, so UTF-8 names line up. */
+static void print_padded(const char *name, int width)
 {
+	char s[1024];
 	int chars = 0;
 
+	termtext(s, sizeof(s), name);
 	for (const char *p = s; *p; p++)
 		chars += ((unsigned char)*p & 0xC0) != 0x80;
 	fputs(s, stdout);
@@ -108,7 +111,9 @@ static void print_rule(const struct imap_folder *f, const struct folder_view *v)
 	}
 	if (!strncmp(w, "folder ", 7))
 		w += 7;
-	printf("excluded: %s\n", w);
+	fputs("excluded: ", stdout);
+	termtext_put(stdout, w);
+	putchar('\n');
 }
 
 static void print_row(const struct imap_folder *f, const struct folder_view *v,
@@ -173,7 +178,7 @@ static enum ms_status folder_counts(struct imap *im, const struct imap_folder *f
 	if (!st)
 		st = imap_fetch_meta(im, "1:*", 0, add_msg, fs);
 	if (st && !ms_status_is_fatal_conn(st) && st != MS_ERR_NOMEM) {
-		fprintf(stderr, "mailstage ls: %s: %s\n", f->name, imap_errmsg(im));
+		cli_error("ls", 0, "%s: %s", f->name, imap_errmsg(im));
 		st = MS_OK;
 	}
 	return st;

@@ -2,7 +2,8 @@
  * copy_output.c - what `mailstage copy` shows and writes: a progress line on
  * a terminal (stderr, redrawn at most 5 times a second) or JSON lines on
  * stdout (--progress=json), the --report file (CSV or JSON: one row per
- * message not copied, counts per reason) and the final summary.
+ * message not copied or copied with a warning, counts per reason of those
+ * not copied) and the final summary.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "csv.h"
 #include "exitcode.h"
 #include "json.h"
+#include "termtext.h"
 
 enum { RC_NCOLS = 10 };
 
@@ -136,11 +138,11 @@ static void json_skip(FILE *f, const struct copy_event *ev)
 	fputc('}', f);
 }
 
-static void report_skip(struct copy_output *out, const struct copy_event *ev)
+/* One row of the report: a message not copied, or copied with a warning. */
+static void report_row(struct copy_output *out, const struct copy_event *ev)
 {
 	FILE *f = out->report;
 
-	count_reason(out, ev);
 	if (!f)
 		return;
 	if (out->report_json) {
@@ -169,7 +171,7 @@ static void draw_tty(struct copy_output *out, const struct copy_event *ev, int f
 	const struct copy_stats *s = ev->stats;
 	double t = now(), rate, eta;
 	uint64_t done = s->copied + s->matched;
-	char e[32];
+	char e[32], name[31];
 
 	if (!force && t - out->last_draw < 0.2)
 		return;
@@ -177,8 +179,8 @@ static void draw_tty(struct copy_output *out, const struct copy_event *ev, int f
 	rate = s->elapsed > 0 ? done / s->elapsed : 0;
 	eta = rate > 0 && s->planned > done ? (s->planned - done) / rate : 0;
 	fmt_eta(eta, e, sizeof(e));
-	fprintf(stderr, "\r\033[K%.30s %llu/%llu | all %llu/%llu msgs, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %s",
-		ev->folder ? ev->folder : "", (unsigned long long)ev->folder_done,
+	fprintf(stderr, "\r\033[K%s %llu/%llu | all %llu/%llu msgs, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %s",
+		termtext(name, sizeof(name), ev->folder), (unsigned long long)ev->folder_done,
 		(unsigned long long)ev->folder_total, (unsigned long long)done,
 		(unsigned long long)s->planned, s->copied_bytes / 1e6, rate,
 		s->elapsed > 0 ? s->copied_bytes / 1e6 / s->elapsed : 0, e);
@@ -208,13 +210,14 @@ static void json_progress(const struct copy_event *ev)
 	fflush(stdout);
 }
 
+/* One line on stderr; folder names and details come from the servers: escaped. */
 static void tell(struct copy_output *out, const char *what, const struct copy_event *ev)
 {
 	if (out->drew)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "mailstage copy: %s '%s'%s%s%s: %s\n", what, ev->folder ? ev->folder : "",
-		ev->dest_folder ? " -> '" : "", ev->dest_folder ? ev->dest_folder : "",
-		ev->dest_folder ? "'" : "", ev->detail ? ev->detail : "");
+	cli_error("copy", 0, "%s '%s'%s%s%s: %s", what, ev->folder ? ev->folder : "",
+		  ev->dest_folder ? " -> '" : "", ev->dest_folder ? ev->dest_folder : "",
+		  ev->dest_folder ? "'" : "", ev->detail ? ev->detail : "");
 }
 
 void copy_output_event(void *ctx, const struct copy_event *ev)
@@ -222,7 +225,9 @@ void copy_output_event(void *ctx, const struct copy_event *ev)
 	struct copy_output *out = ctx;
 
 	if (ev->kind == CE_SKIP)
-		report_skip(out, ev);
+		count_reason(out, ev);
+	if (ev->kind == CE_SKIP || (ev->kind == CE_WARN && ev->key))
+		report_row(out, ev);
 	if (ev->kind == CE_RENAMED && !out->quiet)
 		tell(out, "renamed", ev);
 	if (ev->kind == CE_WARN)

@@ -31,9 +31,23 @@ client fetches a body (UID FETCH ... BODY.PEEK[]) unless said otherwise:
   throttle-append the first COUNT APPENDs: the same refusal (destination)
   exchange-fetch  like throttle-fetch, the hint in the words only (no code)
   plain-append    like throttle-append, NO [THROTTLED] without a hint
+  evilflags       no body fault; the FLAGS of the metadata FETCH are hostile:
+                  uid 1 has a keyword literal holding CRLF and two commands
+                  (EVIL_LITERAL), uid 2 a quoted string with a space, a
+                  system flag that is none (\Bogus) and NIL; each also has
+                  \Seen and $Good
+  flood           the metadata FETCH answers, then valid untagged responses
+                  ("* OK still counting") without end and no completion
+  flood-fetch     the metadata FETCH answers with FETCH responses of ever
+                  new UIDs, without end
+  flood-body      a body FETCH answers with the same small body over and
+                  over, without end
+  manyfolders     LIST gives COUNT folders f0000001, f0000002, ... besides
+                  INBOX (COUNT 0: a million)
 
-MODE@list puts short, long, huge, bye, endless, trickle or stall into the reply to
-LIST (the folder name INBOX as the lying literal; trickle as is) instead of a FETCH.
+MODE@list puts short, long, huge, bye, endless, trickle, stall or flood into the reply to
+LIST (the folder name INBOX as the lying literal; trickle as is; flood: the
+line for INBOX again and again) instead of a FETCH.
 
 Counters are per server, not per connection, so a client that reconnects
 and retries sees the fault COUNT times in all.  Standard library only.
@@ -47,6 +61,11 @@ import threading
 import time
 
 CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ NAMESPACE UIDPLUS"
+# evilflags: a keyword literal that would end an APPEND line and start two
+# commands of its own if it were sent on as it is
+EVIL_LITERAL = b'Evil\r\nINJ1 DELETE "Important"\r\nINJ2 NOOP'
+EVIL_FLAGS = {1: b"\\Seen {%d}\r\n%s $Good" % (len(EVIL_LITERAL), EVIL_LITERAL),
+              2: b'\\Seen "two words" \\Bogus NIL $Good'}
 THROTTLE = "Request is throttled. Suggested Backoff Time: 700 milliseconds"
 REFUSAL = {"throttle-fetch": "[THROTTLED] " + THROTTLE, "throttle-append": "[THROTTLED] " + THROTTLE,
            "exchange-fetch": THROTTLE, "plain-append": "[THROTTLED] try again later"}
@@ -159,6 +178,8 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send('* LIST (\\Noselect) "/" ""\r\n')
             elif State.at == "list" and self.list_fault(tag):
                 return None
+            elif State.mode == "manyfolders":
+                self.many_folders()
             else:
                 self.send('* LIST (\\HasNoChildren) "/" INBOX\r\n')
             self.send("%s OK done\r\n" % tag)
@@ -222,9 +243,27 @@ class Handler(socketserver.StreamRequestHandler):
         elif mode == "stall":
             self.send(head + b"{5}\r\nIN")
             self.silence()
+        elif mode == "flood":
+            self.endless(lambda i: b'* LIST (\\HasNoChildren) "/" INBOX\r\n')
         else:
             return False
         return True
+
+    def many_folders(self):
+        """manyfolders: INBOX and COUNT more (a million when COUNT is 0), in big writes."""
+        n = State.count or 1000000
+        self.send(b'* LIST (\\HasNoChildren) "/" INBOX\r\n')
+        for start in range(1, n + 1, 10000):
+            self.send(b"".join(b'* LIST (\\HasNoChildren) "/" f%07d\r\n' % i
+                               for i in range(start, min(start + 10000, n + 1))))
+
+    def endless(self, line):
+        """Valid untagged responses, line(i) for i = 1, 2, ..., until the client leaves."""
+        i = 0
+        while True:
+            chunk = b"".join(line(i + k) for k in range(1, 1001))
+            i += 1000
+            self.send(chunk)
 
     def body_fault(self, tag, seq, msg):
         """Send one message's body the way the mode says; False: nothing was sent."""
@@ -256,6 +295,8 @@ class Handler(socketserver.StreamRequestHandler):
         elif mode == "stall":
             self.send(head + b"{%d}\r\n" % len(body) + body[: len(body) // 2])
             self.silence()
+        elif mode == "flood-body":
+            self.endless(lambda i: head + b"{5}\r\nhello)\r\n")
         else:
             return False
         return True
@@ -284,10 +325,18 @@ class Handler(socketserver.StreamRequestHandler):
                 size = size - 1000 if msg["uid"] % 2 else size + 5000
             mid = re.search(rb"(?im)^Message-ID:[^\r\n]*\r\n", msg["body"])
             hdr = (mid.group(0) if mid else b"") + b"\r\n"
+            flags = msg["flags"].encode()
+            if State.mode == "evilflags":
+                flags = EVIL_FLAGS.get(msg["uid"], flags)
             self.send(b'* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "%s" RFC822.SIZE %d '
                       b"BODY[HEADER.FIELDS (MESSAGE-ID)] {%d}\r\n"
-                      % (seq, msg["uid"], msg["flags"].encode(), msg["date"].encode(), size, len(hdr))
+                      % (seq, msg["uid"], flags, msg["date"].encode(), size, len(hdr))
                       + hdr + b")\r\n")
+        if not body and State.mode == "flood":
+            self.endless(lambda i: b"* OK still counting\r\n")
+        if not body and State.mode == "flood-fetch":
+            self.endless(lambda i: b'* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Jan-2024 00:00:00 '
+                         b'+0000" RFC822.SIZE 10)\r\n' % (i + 3, i + 3))
         self.send("%s OK done\r\n" % tag)
 
 

@@ -9,9 +9,14 @@ four messages whose advertised sizes are wrong in every direction:
   uid 3  large (2,000,000 bytes), advertised 1,500,000 (too small)
   uid 4  small, advertised right
 
+With the word `huge` after PORTFILE (or after `--dump DIR`) there is a fifth:
+
+  uid 5  128 MiB, advertised 2,000 bytes: the literal is far longer than
+         the size the server listed (a liar, or worse)
+
 Bodies are deterministic (seeded); `lyingimap.py --dump DIR` writes them to
-DIR/<uid>.eml so a test can compare.  Run: `lyingimap.py PORTFILE`; it binds
-127.0.0.1:0, writes the port to PORTFILE and serves until killed.  Only what
+DIR/<uid>.eml so a test can compare.  Run: `lyingimap.py PORTFILE [huge]`;
+it binds 127.0.0.1:0, writes the port to PORTFILE and serves until killed.  Only what
 mailstage's client sends is understood (CAPABILITY, AUTHENTICATE PLAIN,
 LOGIN, NAMESPACE, LIST, STATUS, EXAMINE, UID FETCH, NOOP, LOGOUT).
 Standard library only.
@@ -40,10 +45,27 @@ def make_messages():
         (3, body(2000000, "bigsmall"), 1500000),
         (4, body(900, "right"), 900),
     ]
+    if "huge" in sys.argv[2:]:
+        head = b"From: liar@example.org\r\nSubject: huge\r\nMessage-ID: <huge@example.org>\r\n\r\n"
+        lines = b"".join(b"%09d huge body line, far more than the 2,000 bytes listed\r\n" % i
+                         for i in range((128 << 20) // 64 + 1))
+        msgs.append((5, (head + lines)[: 128 << 20], 2000))
     return msgs
 
 
 MSGS = make_messages()
+
+
+def uid_set(spec, uids):
+    """The uids of `uids` in an IMAP sequence set of UIDs like 1:3,7 or 4:*."""
+    top = max(uids)
+    want = set()
+    for part in spec.split(","):
+        a, _, b = part.partition(":")
+        lo = top if a == "*" else int(a)
+        hi = lo if not b else (top if b == "*" else int(b))
+        want.update(u for u in uids if min(lo, hi) <= u <= max(lo, hi))
+    return want
 CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ NAMESPACE"
 
 
@@ -64,8 +86,11 @@ class Handler(socketserver.StreamRequestHandler):
             if not m:
                 continue
             tag, cmd = m.group(1).decode(), m.group(2).decode()
-            if self.dispatch(tag, cmd) == "bye":
-                return
+            try:
+                if self.dispatch(tag, cmd) == "bye":
+                    return
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client stopped reading (uid 5: as it should)
 
     def dispatch(self, tag, cmd):
         up = cmd.upper()
@@ -105,7 +130,7 @@ class Handler(socketserver.StreamRequestHandler):
         m = re.match(r"UID FETCH (\S+) \((.*)\)$", cmd, re.I)
         which, items = m.group(1), m.group(2).upper()
         for seq, (uid, body, adv) in enumerate(MSGS, 1):
-            if which not in ("1:*", str(uid)):
+            if uid not in uid_set(which, [m[0] for m in MSGS]):
                 continue
             if "BODY.PEEK[]" in items:
                 pm = re.search(r"BODY\.PEEK\[\]<(\d+)\.(\d+)>", items)
