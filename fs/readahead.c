@@ -421,21 +421,24 @@ struct body *ra_wait(struct msfs *fs, struct folder *f, uint32_t uid, uint32_t u
 	struct body *b = NULL;
 	struct timespec dl;
 	size_t k, n = sizeof(f->pf_wait) / sizeof(f->pf_wait[0]);
+	int secs = 2 * (fs->cfg.timeout_s + fs->cfg.connect_timeout_s), late = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += 2 * (fs->cfg.timeout_s + fs->cfg.connect_timeout_s);
+	dl.tv_sec += secs;
 	pthread_mutex_lock(&f->mu);
 	for (k = 0; k < n && f->pf_wait[k]; k++)
 		;
 	if (k < n && !being_stored(f, uid)) {
 		f->pf_wait[k] = uid;
-		while (f->pf_busy && uid >= f->pf_first && uid <= f->pf_last &&
+		while (!late && f->pf_busy && uid >= f->pf_first && uid <= f->pf_last &&
 		       !(b = bodycache_get(fs->cache, ino, uidvalidity)))
-			if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
-				break;
+			late = pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT;
 		f->pf_wait[k] = 0;
 	}
 	pthread_mutex_unlock(&f->mu);
+	if (late)
+		msfs_log("%s UID %u: read-ahead did not bring it in %d s; fetching it", f->name, uid,
+			 secs);
 	return b ? b : bodycache_get(fs->cache, ino, uidvalidity);
 }
 

@@ -52,7 +52,9 @@ unsigned ra_window(struct folder *f, const struct listing *l, size_t idx);
  * (struct folder's pf_wait), so the batch keeps that body out of the page
  * cache, whose pages an unopened READ holds locked; a body a batch is
  * storing already is not waited for (the READ must fetch it itself while
- * the store waits for its answer).
+ * the store waits for its answer).  A wait that reaches the deadline is
+ * logged: on a healthy server, it means a READ and a store waited for
+ * each other.
  */
 struct body *ra_wait(struct msfs *fs, struct folder *f, uint32_t uid, uint32_t uidvalidity);
 

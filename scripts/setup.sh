@@ -41,6 +41,8 @@ PACKAGES=(
 	postfix parallel
 	# interoperability test: Cyrus IMAP (imapd itself: see install_cyrus_imapd)
 	cyrus-common cyrus-admin sasl2-bin
+	# CPU load beside a test looped for a flake (stress-ng --cpu 2)
+	stress-ng
 	ca-certificates
 	# docs (rst2man)
 	python3-docutils
